@@ -1,0 +1,50 @@
+# Shared setup for scripts/run, scripts/test and scripts/package. Sourced, not run.
+# Everything here is idempotent: a second run on a set-up machine does nothing slow.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+VENV="${CLAUDE_USAGE_TRAY_VENV:-$ROOT/.venv}"
+PY="$VENV/bin/python"
+
+# Debian packages: the tray host for the tests (Xvfb, trayer, dbus, dunst, xdotool, imagemagick),
+# the GTK/AppIndicator stack pystray uses for menus, and the headers PyGObject builds against.
+RUNTIME_DEBS=(gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1 gir1.2-notify-0.7 libgirepository1.0-dev
+  libcairo2-dev pkg-config python3-dev)
+TEST_DEBS=(xvfb trayer dbus dbus-x11 dunst xdotool imagemagick desktop-file-utils x11-utils
+  fonts-dejavu-core)
+
+_missing_debs() {
+  local pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || echo "$pkg"
+  done
+}
+
+ensure_debs() {
+  command -v dpkg-query >/dev/null 2>&1 || { echo "setup: not a Debian-like system; skipping system packages" >&2; return 0; }
+  local missing
+  missing=$(_missing_debs "$@")
+  [ -z "$missing" ] && return 0
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+      echo "setup: please install these packages as root: $missing" >&2; return 1
+    fi
+  fi
+  echo "setup: installing system packages: $(echo $missing | tr '\n' ' ')" >&2
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+  # shellcheck disable=SC2086
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+ensure_venv() {
+  local extras="$1" stamp="$VENV/.installed-$1"
+  if [ ! -x "$PY" ]; then
+    python3 -m venv "$VENV"
+  fi
+  # Reinstall only when pyproject.toml changed since the last install of these extras.
+  if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
+    "$PY" -m pip install -q --upgrade pip >/dev/null
+    "$PY" -m pip install -q -e "$ROOT[$extras]"
+    touch "$stamp"
+  fi
+}

@@ -1,0 +1,3 @@
+from claude_usage_tray.cli import main
+
+raise SystemExit(main())

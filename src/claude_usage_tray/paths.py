@@ -1,0 +1,105 @@
+"""Where the app keeps its files, and the two ways it writes them: private and atomic.
+
+Every directory of our own is 0700 and every file we write is 0600, because the store holds a
+fingerprint of the token and the backups hold credentials.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from claude_usage_tray import APP_NAME
+
+
+@dataclass(frozen=True, slots=True)
+class AppPaths:
+    state_dir: Path  # the shared store and its locks
+    data_dir: Path  # credential backups
+    log_dir: Path
+    config_dir: Path
+
+    @property
+    def store_file(self) -> Path:
+        return self.state_dir / "state.json"
+
+    @property
+    def store_lock(self) -> Path:
+        return self.state_dir / "state.lock"
+
+    @property
+    def fetch_lock(self) -> Path:
+        return self.state_dir / "fetch.lock"
+
+    @property
+    def instance_lock(self) -> Path:
+        return self.state_dir / "tray.lock"
+
+    @property
+    def config_file(self) -> Path:
+        return self.config_dir / "config.toml"
+
+    @property
+    def backups_dir(self) -> Path:
+        return self.data_dir / "credential-backups"
+
+    @property
+    def log_file(self) -> Path:
+        return self.log_dir / f"{APP_NAME}.log"
+
+
+def app_paths() -> AppPaths:
+    # platformdirs is imported here, not at module level: it is small, but the statusline path
+    # counts every millisecond.
+    import platformdirs
+
+    return AppPaths(
+        state_dir=Path(platformdirs.user_state_dir(APP_NAME, appauthor=False)),
+        data_dir=Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
+        log_dir=Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)),
+        config_dir=Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
+    )
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create `path` (and parents) and make the leaf 0700. Parents we did not make are left alone."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if os.name == "posix":
+        with contextlib.suppress(OSError):
+            if path.stat().st_mode & 0o777 != 0o700:
+                path.chmod(0o700)
+    return path
+
+
+def write_private_file(path: Path, data: bytes) -> None:
+    """Write atomically: a 0600 temp file beside `path`, fsync, replace, fsync the directory.
+
+    A reader sees the old file or the new one, never a torn mix; a crash mid-write leaves the old.
+    """
+    ensure_private_dir(path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
