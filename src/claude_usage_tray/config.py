@@ -22,7 +22,7 @@ DEFAULT_POLL_INTERVAL = 180.0
 class Settings:
     poll_interval: float = DEFAULT_POLL_INTERVAL
     api_base: str = DEFAULT_API_BASE
-    # Gauge colours: below `warn_percent` is fine, up to `critical_percent` a warning, above critical.
+    # Gauge colours: below `warn_percent` fine, up to `critical_percent` a warning, then critical.
     warn_percent: float = 75.0
     critical_percent: float = 90.0
     notifications: bool = True
@@ -31,8 +31,14 @@ class Settings:
     problems: tuple[str, ...] = field(default=(), compare=False)
 
 
-_WRITABLE = ("poll_interval", "api_base", "warn_percent", "critical_percent", "notifications",
-             "notify_percents")
+_WRITABLE = (
+    "poll_interval",
+    "api_base",
+    "warn_percent",
+    "critical_percent",
+    "notifications",
+    "notify_percents",
+)
 
 
 def _as_float(value: object) -> float | None:
@@ -76,7 +82,9 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
     critical = _as_float(raw.get("critical_percent", settings.critical_percent))
     if warn is None or critical is None or not 0 < warn < critical <= 100:
         if "warn_percent" in raw or "critical_percent" in raw:
-            problems.append("warn_percent and critical_percent must satisfy 0 < warn < critical <= 100")
+            problems.append(
+                "warn_percent and critical_percent must satisfy 0 < warn < critical <= 100"
+            )
         warn, critical = settings.warn_percent, settings.critical_percent
 
     notifications = raw.get("notifications", True)

@@ -15,7 +15,7 @@ class ErrorKind(StrEnum):
     # Credentials (found before any request is made)
     NO_CREDENTIALS = "no_credentials"
     BAD_CREDENTIALS = "bad_credentials"
-    TOKEN_EXPIRED = "token_expired"
+    TOKEN_EXPIRED = "token_expired"  # noqa: S105 (a kind name, not a secret)
     MISSING_SCOPE = "missing_scope"
     # The usage endpoint
     RATE_LIMITED = "rate_limited"
@@ -41,7 +41,12 @@ CREDENTIAL_KINDS = frozenset(
 
 # Kinds that are passing faults: back off and try again.
 TRANSIENT_KINDS = frozenset(
-    {ErrorKind.NETWORK, ErrorKind.SERVER_ERROR, ErrorKind.BAD_RESPONSE, ErrorKind.OUT_OF_EXTRA_USAGE}
+    {
+        ErrorKind.NETWORK,
+        ErrorKind.SERVER_ERROR,
+        ErrorKind.BAD_RESPONSE,
+        ErrorKind.OUT_OF_EXTRA_USAGE,
+    }
 )
 
 
@@ -68,8 +73,11 @@ class Problem:
         """Lenient: anything unreadable is None (the store may be torn or from elsewhere)."""
         if not isinstance(raw, dict):
             return None
+        raw_kind = raw.get("kind")
+        if not isinstance(raw_kind, str):
+            return None
         try:
-            kind = ErrorKind(raw.get("kind"))
+            kind = ErrorKind(raw_kind)
         except ValueError:
             return None
         message = raw.get("message")

@@ -65,7 +65,7 @@ def app_paths() -> AppPaths:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create `path` (and parents) and make the leaf 0700. Parents we did not make are left alone."""
+    """Create `path` (and parents); make the leaf 0700. Parents not ours are left alone."""
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     if os.name == "posix":
         with contextlib.suppress(OSError):

@@ -318,11 +318,11 @@ def parse_usage(raw: object, fetched_at: datetime) -> Usage:
     windows = _flat_windows(raw)
     # `limits[]` is newer and richer (active flag, severity): it wins over its flat twin, but a
     # flat value fills in a reset time the newer entry lacks.
-    for wid, window in _limit_windows(raw.get("limits")).items():
+    for wid, limit in _limit_windows(raw.get("limits")).items():
         flat = windows.get(wid)
-        if flat is not None and window.resets_at is None and flat.resets_at is not None:
-            window = replace(window, resets_at=flat.resets_at)
-        windows[wid] = window
+        if flat is not None and limit.resets_at is None and flat.resets_at is not None:
+            limit = replace(limit, resets_at=flat.resets_at)  # noqa: PLW2901
+        windows[wid] = limit
     if not windows:
         raise UsageError(
             ErrorKind.BAD_RESPONSE,
@@ -362,7 +362,9 @@ def parse_statusline(raw: object, received_at: datetime) -> Usage | None:
         )
     if not windows:
         return None
-    return Usage(windows=tuple(windows), extra_usage=None, fetched_at=received_at, source="statusline")
+    return Usage(
+        windows=tuple(windows), extra_usage=None, fetched_at=received_at, source="statusline"
+    )
 
 
 def apply_resets(usage: Usage, now: datetime) -> Usage:
@@ -371,7 +373,9 @@ def apply_resets(usage: Usage, now: datetime) -> Usage:
     windows: list[Window] = []
     for window in usage.windows:
         if window.resets_at is not None and window.resets_at <= now:
-            windows.append(replace(window, percent=0.0, resets_at=None, active=False, severity=None))
+            windows.append(
+                replace(window, percent=0.0, resets_at=None, active=False, severity=None)
+            )
             changed = True
         else:
             windows.append(window)

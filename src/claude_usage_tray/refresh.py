@@ -1,0 +1,194 @@
+"""One refresh cycle, shared by the tray's poller and the `status` command.
+
+Reads the credentials, asks the schedule, and only then (holding the fetch lock, re-checking
+after every wait) makes the one request; its result goes into the store for everyone.
+This is the only place that calls the usage endpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from claude_usage_tray.config import Settings
+from claude_usage_tray.errors import CREDENTIAL_KINDS, ErrorKind, Problem, UsageError
+from claude_usage_tray.keychain import SecretStore
+from claude_usage_tray.schedule import (
+    Decision,
+    next_attempt,
+    record_attempt,
+    record_failure,
+    record_success,
+)
+from claude_usage_tray.store import State, Store, StoreBusy
+from claude_usage_tray.usage import Usage
+
+log = logging.getLogger(__name__)
+
+# Longer than one request may take (15 s), so a waiting caller sees the fetcher's result.
+FETCH_LOCK_WAIT = 20.0
+
+Fetcher = Callable[[str, str, datetime], Usage]
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _default_fetch(base: str, token: str, now: datetime) -> Usage:
+    # httpx is imported only when a request is really due.
+    from claude_usage_tray.api import fetch_usage
+
+    return fetch_usage(base, token, now)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    state: State
+    requested: bool  # did this call send a request?
+    decision: Decision | None  # None when the credentials stopped us before the schedule
+
+
+@dataclass
+class Refresher:
+    store: Store
+    settings: Settings
+    environ: Mapping[str, str]
+    secret_store: SecretStore | None = None
+    fetch: Fetcher = _default_fetch
+    clock: Clock = utc_now
+    jitter: Callable[[], float] = random.random
+
+    @property
+    def interval(self) -> timedelta:
+        return timedelta(seconds=self.settings.poll_interval)
+
+    def refresh(self, *, manual: bool = False) -> Outcome:
+        """Bring the store up to date if the schedule allows; never raises for expected faults."""
+        from claude_usage_tray.credentials import (
+            check_usable,
+            credentials_signature,
+            read_credentials,
+            token_fingerprint,
+        )
+
+        now = self.clock()
+        signature = credentials_signature(self.environ, self.secret_store)
+        try:
+            creds = read_credentials(self.environ, self.secret_store)
+            check_usable(creds, now)
+        except UsageError as exc:
+            # Found locally, no request: remember it so every shell can explain it.
+            return Outcome(self._record_local_problem(exc.problem, now), False, None)
+
+        state = self.store.read()
+        fingerprint = token_fingerprint(creds.access_token, state.salt) if state.salt else None
+        decision = self._decide(state, fingerprint, now, signature, manual)
+        if decision.at is None:
+            return Outcome(state, False, decision)  # the server refused this token: keep saying so
+        if not decision.allows(now):
+            return Outcome(self._forget_local_problem(state, now), False, decision)
+
+        try:
+            with self.store.fetch_lock(FETCH_LOCK_WAIT):
+                # Someone else may have fetched while we waited: decide again on fresh state.
+                state = self.store.read()
+                now = self.clock()
+                if not state.salt:
+                    state = self._update(lambda s: s)
+                fingerprint = token_fingerprint(creds.access_token, state.salt)
+                decision = self._decide(state, fingerprint, now, signature, manual)
+                if not decision.allows(now):
+                    return Outcome(state, False, decision)
+                return self._fetch(creds.access_token, fingerprint, signature, now, manual)
+        except StoreBusy:
+            log.info("another process is fetching; showing the stored state")
+            return Outcome(self.store.read(), False, decision)
+
+    def _decide(
+        self,
+        state: State,
+        fingerprint: str | None,
+        now: datetime,
+        signature: str,
+        manual: bool,
+    ) -> Decision:
+        gate = state.gate(fingerprint) if fingerprint else state.gate("")
+        last_data = state.snapshot.fetched_at if state.snapshot else None
+        return next_attempt(
+            gate,
+            now=now,
+            interval=self.interval,
+            last_data_at=last_data,
+            signature=signature,
+            manual=manual,
+            last_manual=state.last_manual,
+        )
+
+    def _fetch(
+        self, token: str, fingerprint: str, signature: str, now: datetime, manual: bool
+    ) -> Outcome:
+        def mark(state: State) -> State:
+            state = state.with_gate(fingerprint, record_attempt(state.gate(fingerprint), now))
+            return replace(state, last_manual=now) if manual else state
+
+        # The attempt is written before the request, so a crash mid-request still counts it.
+        self._update(mark)
+        try:
+            usage = self.fetch(self.settings.api_base, token, now)
+        except UsageError as exc:
+            problem = exc.problem
+            log.info("usage request failed: %s (%s)", problem.kind.value, problem.detail or "-")
+            jitter = self.jitter()
+
+            def failed(state: State) -> State:
+                gate = record_failure(
+                    state.gate(fingerprint), problem, now=now, signature=signature, jitter=jitter
+                )
+                # "Next try 15:05" is the schedule's answer, which may be later than the server's.
+                next_try = gate.rate_limited_until or gate.backoff_until
+                shown = replace(problem, retry_at=next_try) if next_try else problem
+                return state.with_gate(fingerprint, gate).with_error(shown, now)
+
+            return Outcome(self._update(failed), True, None)
+
+        log.info("usage fetched: %s", ", ".join(f"{w.id} {w.percent:g}%" for w in usage.windows))
+
+        def succeeded(state: State) -> State:
+            gate = record_success(state.gate(fingerprint), now)
+            return state.with_gate(fingerprint, gate).with_snapshot(usage).with_error(None, now)
+
+        return Outcome(self._update(succeeded), True, None)
+
+    def _record_local_problem(self, problem: Problem, now: datetime) -> State:
+        def change(state: State) -> State:
+            return state.with_error(problem, now)
+
+        return self._update(change)
+
+    def _forget_local_problem(self, state: State, now: datetime) -> State:
+        """A credentials problem found earlier is cured once the credentials read fine again."""
+        if state.last_error is None or state.last_error.kind not in _LOCAL_KINDS:
+            return state
+        return self._update(lambda s: s.with_error(None, now) if _is_local(s) else s)
+
+    def _update(self, change: Callable[[State], State]) -> State:
+        try:
+            return self.store.update(change)
+        except (OSError, StoreBusy) as exc:
+            # A read-only or full disk must not stop the app: show what we have, in memory.
+            log.warning("could not write the state file: %s", exc)
+            return change(self.store.read())
+
+
+# Credentials problems found without a request; the server-reported ones (401, 403) stay until
+# a request succeeds.
+_LOCAL_KINDS = frozenset(CREDENTIAL_KINDS - {ErrorKind.UNAUTHORIZED})
+
+
+def _is_local(state: State) -> bool:
+    return state.last_error is not None and state.last_error.kind in _LOCAL_KINDS
