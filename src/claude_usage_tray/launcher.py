@@ -23,7 +23,13 @@ def program_command(*, windowed: bool = False) -> list[str]:
     `windowed` picks the launcher that opens no console window (Windows' gui-script), for login.
     """
     if is_frozen():
-        return [str(Path(sys.executable).resolve())]
+        exe = Path(sys.executable).resolve()
+        # The Windows bundle ships a console and a windowed program side by side: login must
+        # start the windowed one, or a console window opens at every login.
+        gui = exe.with_name(f"{APP_NAME}-gui.exe")
+        if windowed and sys.platform == "win32" and gui.is_file():
+            return [str(gui)]
+        return [str(exe)]
     name = f"{APP_NAME}-gui" if windowed and sys.platform == "win32" else APP_NAME
     # The script installed beside this interpreter (a venv or pipx), then anything on PATH.
     scripts = Path(sys.executable).parent

@@ -1,0 +1,285 @@
+"""The XDG autostart entry, with real files in a temporary home, and the real CLI around it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from claude_usage_tray.autostart import AutostartState, autostart_for
+from claude_usage_tray.autostart._linux import (
+    ENTRY_NAME,
+    XdgAutostart,
+    join_exec,
+    read_desktop_entry,
+    split_exec,
+)
+
+PROGRAM = ["/opt/claude-usage-tray/claude-usage-tray"]
+AWKWARD = [
+    '/home/ann o\'neil/My "Apps"/$HOME/back\\slash/100%/`tick`/claude-usage-tray',
+    "--flag=a b",
+    "tab\there",
+    "",
+    "semi;colon",
+]
+VALIDATOR = shutil.which("desktop-file-validate")
+
+
+def entry(tmp_path: Path, command: list[str] = PROGRAM) -> XdgAutostart:
+    environ = {"XDG_CONFIG_HOME": str(tmp_path / "config")}
+    made = autostart_for("linux", home=tmp_path / "home", environ=environ, command=command)
+    assert isinstance(made, XdgAutostart)
+    return made
+
+
+def validate(path: Path) -> None:
+    if VALIDATOR is None:
+        pytest.skip("desktop-file-validate is not installed (package desktop-file-utils)")
+    done = subprocess.run([VALIDATOR, str(path)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip() == ""
+
+
+def test_enable_writes_a_valid_entry_in_xdg_config_home(tmp_path: Path) -> None:
+    auto = entry(tmp_path)
+
+    status = auto.enable()
+
+    path = tmp_path / "config" / "autostart" / ENTRY_NAME
+    assert auto.path == path
+    assert status.state is AutostartState.ENABLED
+    assert status.location == str(path)
+    assert status.command == PROGRAM
+    validate(path)
+    keys = read_desktop_entry(path.read_text(encoding="utf-8"))
+    assert keys["Type"] == "Application"
+    assert keys["Exec"] == PROGRAM[0]
+    assert keys["Icon"] == "claude-usage-tray"
+    assert keys["Terminal"] == "false"
+    assert keys["X-GNOME-Autostart-enabled"] == "true"
+    assert keys["Categories"] == "Utility;"
+    assert keys["Name"]
+    assert keys["Comment"]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_default_folder_is_dot_config_when_xdg_config_home_is_unset_or_relative(
+    tmp_path: Path,
+) -> None:
+    for environ in ({}, {"XDG_CONFIG_HOME": "relative/config"}):
+        auto = autostart_for("linux", home=tmp_path, environ=environ, command=PROGRAM)
+        assert isinstance(auto, XdgAutostart)
+        assert auto.path == tmp_path / ".config" / "autostart" / ENTRY_NAME
+
+
+def test_round_trip_enable_status_disable(tmp_path: Path) -> None:
+    auto = entry(tmp_path)
+    assert auto.status().state is AutostartState.DISABLED
+
+    assert auto.enable().state is AutostartState.ENABLED
+    assert auto.status().state is AutostartState.ENABLED
+    assert auto.enable().state is AutostartState.ENABLED  # enabling twice is fine
+
+    gone = auto.disable()
+    assert gone.state is AutostartState.DISABLED
+    assert gone.detail == "The entry was removed."
+    assert not auto.path.exists()
+    assert auto.status().state is AutostartState.DISABLED
+    again = auto.disable()
+    assert again.state is AutostartState.DISABLED
+    assert again.detail == "There was no entry to remove."
+
+
+def test_disable_removes_only_our_own_file(tmp_path: Path) -> None:
+    auto = entry(tmp_path)
+    auto.enable()
+    neighbour = auto.path.parent / "someone-else.desktop"
+    neighbour.write_text("[Desktop Entry]\nType=Application\nName=X\nExec=x\n", encoding="utf-8")
+
+    auto.disable()
+
+    assert not auto.path.exists()
+    assert neighbour.read_text(encoding="utf-8").startswith("[Desktop Entry]")
+
+
+def test_entry_pointing_elsewhere_is_other_program_and_enable_repairs_it(tmp_path: Path) -> None:
+    entry(tmp_path, ["/old/venv/bin/claude-usage-tray", "tray"]).enable()
+    auto = entry(tmp_path)
+
+    found = auto.status()
+    assert found.state is AutostartState.OTHER_PROGRAM
+    assert found.command == ["/old/venv/bin/claude-usage-tray", "tray"]
+    assert "/old/venv/bin/claude-usage-tray" in found.detail
+
+    assert auto.enable().state is AutostartState.ENABLED
+    assert auto.status().command == PROGRAM
+
+
+def test_path_with_spaces_quotes_and_reserved_characters_round_trips(tmp_path: Path) -> None:
+    auto = entry(tmp_path, AWKWARD)
+
+    status = auto.enable()
+
+    assert status.state is AutostartState.ENABLED
+    assert status.command == AWKWARD
+    validate(auto.path)
+    exec_value = read_desktop_entry(auto.path.read_text(encoding="utf-8"))["Exec"]
+    assert exec_value.startswith('"/home/ann o\'neil/My \\\\"Apps\\\\"/\\\\$HOME/')
+    assert "100%%" in exec_value
+
+
+def test_the_desktop_reads_our_exec_line_the_same_way(tmp_path: Path) -> None:
+    """GLib, which GNOME and others start autostart entries with, splits Exec into our argv."""
+    glib = pytest.importorskip("gi.repository.GLib")
+    auto = entry(tmp_path, AWKWARD)
+    auto.enable()
+
+    keyfile = glib.KeyFile()
+    keyfile.load_from_file(str(auto.path), glib.KeyFileFlags.NONE)
+    exec_line = keyfile.get_string("Desktop Entry", "Exec")
+    # The launcher expands field codes first; ours has none, only the doubled literal percent.
+    ok, argv = glib.shell_parse_argv(exec_line.replace("%%", "%"))
+
+    assert ok
+    assert argv == AWKWARD
+
+
+def test_an_entry_turned_off_in_place_counts_as_disabled(tmp_path: Path) -> None:
+    auto = entry(tmp_path)
+    auto.enable()
+    for switch in ("Hidden=true", "X-GNOME-Autostart-enabled=false"):
+        text = auto.path.read_text(encoding="utf-8").replace("X-GNOME-Autostart-enabled=true\n", "")
+        auto.path.write_text(text + switch + "\n", encoding="utf-8")
+
+        assert auto.status().state is AutostartState.DISABLED
+        assert auto.enable().state is AutostartState.ENABLED
+
+
+def test_an_unreadable_entry_is_other_program_without_a_command(tmp_path: Path) -> None:
+    auto = entry(tmp_path)
+    auto.path.parent.mkdir(parents=True)
+    for text in ("[Desktop Entry]\nType=Application\n", '[Desktop Entry]\nExec="/unterminated\n'):
+        auto.path.write_text(text, encoding="utf-8")
+        status = auto.status()
+        assert status.state is AutostartState.OTHER_PROGRAM
+        assert status.command is None
+    assert auto.enable().state is AutostartState.ENABLED
+
+
+def test_a_file_where_the_folder_should_be_raises_oserror_on_enable_only(tmp_path: Path) -> None:
+    auto = entry(tmp_path)
+    auto.path.parent.parent.mkdir(parents=True)
+    auto.path.parent.write_text("not a folder", encoding="utf-8")
+
+    with pytest.raises(OSError, match=r"exists|directory"):
+        auto.enable()
+    assert auto.status().state is AutostartState.DISABLED
+    assert auto.disable().state is AutostartState.DISABLED
+
+
+def test_split_exec_drops_field_codes_and_reads_other_launchers_entries() -> None:
+    assert split_exec("prog %U --x") == ["prog", "--x"]
+    assert split_exec('"/a b/prog" %f 50%%') == ["/a b/prog", "50%"]
+    assert split_exec(r'"a \\\\ b"') == ["a \\ b"]
+    assert split_exec(r"\sprog") == ["prog"]
+    with pytest.raises(ValueError, match="unterminated"):
+        split_exec('"open')
+
+
+def test_keys_of_other_groups_do_not_count() -> None:
+    text = "[Desktop Action x]\nExec=wrong\n[Desktop Entry]\nExec = right \r\n# Exec=no\n"
+    assert read_desktop_entry(text)["Exec"] == "right "
+
+
+argument = st.text(st.characters(codec="utf-8", exclude_characters="\x00"))
+
+
+@given(st.lists(argument, min_size=1, max_size=5))
+def test_join_then_split_is_the_identity(command: list[str]) -> None:
+    value = join_exec(command)
+    assert "\n" not in value
+    assert "\r" not in value
+    line = read_desktop_entry(f"[Desktop Entry]\nExec={value}\n")["Exec"]
+    assert split_exec(line) == command
+
+
+# -- the real command ----------------------------------------------------------------------
+
+
+def run_cli(
+    tmp_path: Path, action: str, config: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env.update(
+        HOME=str(tmp_path / "home"),
+        XDG_CONFIG_HOME=str(config or tmp_path / "config"),
+        XDG_STATE_HOME=str(tmp_path / "state"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "claude_usage_tray", "autostart", action],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_cli_enable_status_disable(tmp_path: Path) -> None:
+    path = tmp_path / "config" / "autostart" / ENTRY_NAME
+
+    enabled = run_cli(tmp_path, "enable")
+    assert enabled.returncode == 0, enabled.stderr
+    assert "enabled" in enabled.stdout
+    assert str(path) in enabled.stdout
+    validate(path)
+    argv = split_exec(read_desktop_entry(path.read_text(encoding="utf-8"))["Exec"])
+    # Absolute: a login session does not have the user's shell PATH.
+    assert Path(argv[0]).is_absolute()
+    assert Path(argv[0]).exists()
+
+    status = run_cli(tmp_path, "status")
+    assert status.returncode == 0
+    assert status.stdout.startswith("Start at login is enabled.")
+
+    disabled = run_cli(tmp_path, "disable")
+    assert disabled.returncode == 0
+    assert "disabled" in disabled.stdout
+    assert not path.exists()
+    assert run_cli(tmp_path, "status").stdout.startswith("Start at login is disabled.")
+
+
+def test_cli_status_explains_how_to_repair_an_entry_for_another_program(tmp_path: Path) -> None:
+    entry(tmp_path, ["/somewhere/else/claude-usage-tray"]).enable()
+
+    status = run_cli(tmp_path, "status")
+
+    assert status.returncode == 0
+    assert "another program" in status.stdout
+    assert "claude-usage-tray autostart enable" in status.stdout
+    assert run_cli(tmp_path, "enable").returncode == 0
+    assert run_cli(tmp_path, "status").stdout.startswith("Start at login is enabled.")
+
+
+def test_cli_failure_is_one_sentence_and_exit_1(tmp_path: Path) -> None:
+    config = tmp_path / "blocked"
+    config.mkdir()
+    (config / "autostart").write_text("a file, not a folder", encoding="utf-8")
+
+    failed = run_cli(tmp_path, "enable", config=config)
+
+    assert failed.returncode == 1
+    assert "Traceback" not in failed.stderr
+    assert failed.stderr.startswith("Could not turn on start at login:")
+    assert str(config / "autostart") in failed.stderr
+    assert failed.stdout == ""
