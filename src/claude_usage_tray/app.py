@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from claude_usage_tray import APP_NAME
 from claude_usage_tray.config import Settings, load_settings, save_setting
+from claude_usage_tray.errors import UsageError
 from claude_usage_tray.guidance import USAGE_PAGE
 from claude_usage_tray.keychain import SecretStore, default_secret_store
 from claude_usage_tray.menu import MenuContext
@@ -222,8 +223,11 @@ class TrayApp:
         except NothingToDo as exc:
             self.tray.notify("Nothing to reset", str(exc))
             return
+        except UsageError as exc:
+            self.tray.notify("Reset stopped", exc.message)
+            return
         except OSError as exc:
-            self.tray.notify("Reset failed; nothing was changed", str(exc.strerror or exc))
+            self.tray.notify("Reset could not finish", _os_error_text(exc, self.session.paths))
             return
         self.tray.notify("Credentials moved aside", result.next_steps)
         self.poller.poke()
@@ -238,8 +242,11 @@ class TrayApp:
         except NothingToDo as exc:
             self.tray.notify("Nothing to restore", str(exc))
             return
+        except UsageError as exc:
+            self.tray.notify("Restore stopped", exc.message)
+            return
         except OSError as exc:
-            self.tray.notify("Restore failed; nothing was changed", str(exc.strerror or exc))
+            self.tray.notify("Restore could not finish", _os_error_text(exc, self.session.paths))
             return
         self.tray.notify("Credentials restored", result.next_steps)
         self.poller.poke()
@@ -275,3 +282,7 @@ class TrayApp:
     def _quit(self) -> None:
         self.poller.stop()
         self.tray.stop()
+
+
+def _os_error_text(exc: OSError, paths: AppPaths) -> str:
+    return f"{exc.strerror or exc}. Every backup so far is in {paths.backups_dir}."

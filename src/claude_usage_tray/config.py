@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 DEFAULT_API_BASE = "https://api.anthropic.com"
@@ -27,6 +28,8 @@ class Settings:
     critical_percent: float = 90.0
     notifications: bool = True
     notify_percents: tuple[float, ...] = (80.0, 95.0)
+    # True when api_base came from CLAUDE_USAGE_TRAY_API_BASE (then it is never saved to the file).
+    api_base_from_env: bool = field(default=False, compare=False)
     # Problems found while reading the file; shown by `doctor` and logged, never fatal.
     problems: tuple[str, ...] = field(default=(), compare=False)
 
@@ -48,7 +51,7 @@ def _as_float(value: object) -> float | None:
     return result if math.isfinite(result) else None
 
 
-def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings:
+def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> Settings:
     """Settings from `path` (missing is fine) with the API base overridable from the environment."""
     import tomllib
 
@@ -62,9 +65,18 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
         pass
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         problems.append(f"settings file {path} could not be read ({exc}); using defaults")
+    settings, found = _validated(raw)
+    env_base = env.get(API_BASE_ENV)
+    if env_base:
+        settings = replace(settings, api_base=env_base, api_base_from_env=True)
+    return replace(settings, problems=tuple(problems + found))
 
-    settings = Settings()
-    interval = _as_float(raw.get("poll_interval", settings.poll_interval))
+
+def _validated(raw: Mapping[str, object]) -> tuple[Settings, list[str]]:
+    """Settings from raw values, each bad one replaced by its default with a problem noted."""
+    problems: list[str] = []
+    defaults = Settings()
+    interval = _as_float(raw.get("poll_interval", defaults.poll_interval))
     if interval is None:
         problems.append("poll_interval must be a number of seconds; using 180")
         interval = DEFAULT_POLL_INTERVAL
@@ -76,42 +88,38 @@ def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings
     if not isinstance(api_base, str):
         problems.append("api_base must be a string; using the default")
         api_base = DEFAULT_API_BASE
-    api_base = env.get(API_BASE_ENV) or api_base
 
-    warn = _as_float(raw.get("warn_percent", settings.warn_percent))
-    critical = _as_float(raw.get("critical_percent", settings.critical_percent))
+    warn = _as_float(raw.get("warn_percent", defaults.warn_percent))
+    critical = _as_float(raw.get("critical_percent", defaults.critical_percent))
     if warn is None or critical is None or not 0 < warn < critical <= 100:
-        if "warn_percent" in raw or "critical_percent" in raw:
-            problems.append(
-                "warn_percent and critical_percent must satisfy 0 < warn < critical <= 100"
-            )
-        warn, critical = settings.warn_percent, settings.critical_percent
+        problems.append("warn_percent and critical_percent must satisfy 0 < warn < critical <= 100")
+        warn, critical = defaults.warn_percent, defaults.critical_percent
 
     notifications = raw.get("notifications", True)
     if not isinstance(notifications, bool):
         problems.append("notifications must be true or false")
         notifications = True
 
-    raw_percents = raw.get("notify_percents", list(settings.notify_percents))
+    raw_percents = raw.get("notify_percents", list(defaults.notify_percents))
     percents: list[float] = []
-    if isinstance(raw_percents, list):
+    if isinstance(raw_percents, list | tuple):
         for item in raw_percents:
             value = _as_float(item)
             if value is not None and 0 < value <= 100:
                 percents.append(value)
     if not percents:
         problems.append("notify_percents must be a list of percents; using 80 and 95")
-        percents = list(settings.notify_percents)
+        percents = list(defaults.notify_percents)
 
-    return Settings(
+    settings = Settings(
         poll_interval=interval,
         api_base=api_base,
         warn_percent=warn,
         critical_percent=critical,
         notifications=notifications,
         notify_percents=tuple(sorted(set(percents))),
-        problems=tuple(problems),
     )
+    return settings, problems
 
 
 def _toml_value(value: object) -> str:
@@ -120,7 +128,11 @@ def _toml_value(value: object) -> str:
     if isinstance(value, int | float):
         return repr(float(value)) if isinstance(value, float) else str(value)
     if isinstance(value, str):
-        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        # Basic-string escapes: quote, backslash and every control character as \uXXXX.
+        escaped = "".join(
+            f"\\u{ord(c):04x}" if c in '"\\' or ord(c) < 0x20 or ord(c) == 0x7F else c
+            for c in value
+        )
         return f'"{escaped}"'
     if isinstance(value, tuple | list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
@@ -128,20 +140,32 @@ def _toml_value(value: object) -> str:
 
 
 def save_setting(path: Path, settings: Settings, **changes: object) -> Settings:
-    """Persist one or more changed settings (from the menu) and return the new Settings."""
+    """Persist changed settings (from the menu) and return the new Settings.
+
+    The changes pass the same checks as the file does: a bad value raises ValueError and
+    nothing is written.
+    """
     from claude_usage_tray.paths import write_private_file
 
     unknown = set(changes) - set(_WRITABLE)
     if unknown:
         raise KeyError(f"not a setting: {', '.join(sorted(unknown))}")
-    updated = replace(settings, **changes)  # type: ignore[arg-type]
+    candidate = {name: getattr(settings, name) for name in _WRITABLE} | changes
+    checked, problems = _validated(candidate)
+    if problems:
+        raise ValueError("; ".join(problems))
+    from_env = settings.api_base_from_env and "api_base" not in changes
+    updated = replace(
+        checked,
+        api_base_from_env=from_env,
+        problems=settings.problems,
+    )
     defaults = Settings()
-    names = [f.name for f in fields(Settings) if f.name in _WRITABLE]
     lines = ["# claude-usage-tray settings (see README); written by the app on menu changes"]
-    for name in names:
+    for name in _WRITABLE:
         value = getattr(updated, name)
-        # The API base from the environment is not written back: it is the environment's.
-        if name == "api_base" and value == os.environ.get(API_BASE_ENV):
+        # An API base from the environment is the environment's: it is not written to the file.
+        if name == "api_base" and from_env:
             continue
         if value != getattr(defaults, name):
             lines.append(f"{name} = {_toml_value(value)}")

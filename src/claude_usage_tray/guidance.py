@@ -15,7 +15,10 @@ USAGE_PAGE = "https://claude.ai/settings/usage"
 
 def clock(moment: datetime) -> str:
     """Local wall-clock time, e.g. 14:30 (the date is added when it is not today)."""
-    local = moment.astimezone()
+    try:
+        local = moment.astimezone()
+    except (OverflowError, OSError, ValueError):  # far-off dates on some platforms
+        return moment.strftime("%Y-%m-%d %H:%M UTC")
     today = datetime.now().astimezone().date()
     if local.date() == today:
         return local.strftime("%H:%M")

@@ -27,6 +27,11 @@ class AppPaths:
         return self.state_dir / "state.json"
 
     @property
+    def bridge_file(self) -> Path:
+        # Written by the statusline bridge alone (no lock: one atomic replace, newest wins).
+        return self.state_dir / "bridge.json"
+
+    @property
     def store_lock(self) -> Path:
         return self.state_dir / "state.lock"
 

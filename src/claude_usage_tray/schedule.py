@@ -10,7 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from claude_usage_tray.errors import CREDENTIAL_KINDS, ErrorKind, Problem, parse_iso
+from claude_usage_tray.errors import (
+    CREDENTIAL_KINDS,
+    TRANSIENT_KINDS,
+    ErrorKind,
+    Problem,
+    parse_iso,
+)
 
 RATE_LIMIT_FIRST = timedelta(minutes=5)
 RATE_LIMIT_MAX = timedelta(minutes=60)
@@ -20,6 +26,10 @@ BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(minutes=15)
 MANUAL_SPACING = timedelta(seconds=10)
 JITTER_FRACTION = 0.1
+# A tiny positive Retry-After, repeated, would still be a storm: honour it, but never sooner than
+# this, doubling per consecutive 429 (30 s, 1 min, 2 min … up to the 60-minute step).
+RETRY_AFTER_FLOOR = timedelta(seconds=30)
+MAX_COUNT = 999
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,8 +38,11 @@ class Gate:
 
     last_attempt: datetime | None = None
     last_success: datetime | None = None
-    # Consecutive failures of the current kind family (rate limit, or transient).
+    # Consecutive transient failures (network, server, bad response): the backoff step.
     failures: int = 0
+    # 429s since the last success; other failures in between do not reset it, or alternating
+    # 429s and network errors would restart the 5-minute ladder every time.
+    rate_failures: int = 0
     last_kind: ErrorKind | None = None
     # A rate limit: no request before this, not even a manual one.
     rate_limited_until: datetime | None = None
@@ -46,6 +59,7 @@ class Gate:
             "last_attempt": iso(self.last_attempt),
             "last_success": iso(self.last_success),
             "failures": self.failures,
+            "rate_failures": self.rate_failures,
             "last_kind": self.last_kind.value if self.last_kind else None,
             "rate_limited_until": iso(self.rate_limited_until),
             "backoff_until": iso(self.backoff_until),
@@ -56,7 +70,8 @@ class Gate:
     def from_json(cls, raw: object) -> Gate:
         if not isinstance(raw, dict):
             return cls()
-        failures = raw.get("failures")
+        failures = _count(raw.get("failures"))
+        rate_failures = _count(raw.get("rate_failures"))
         raw_kind = raw.get("last_kind")
         kind: ErrorKind | None = None
         if isinstance(raw_kind, str):
@@ -68,12 +83,18 @@ class Gate:
         return cls(
             last_attempt=parse_iso(raw.get("last_attempt")),
             last_success=parse_iso(raw.get("last_success")),
-            failures=failures if isinstance(failures, int) and 0 <= failures < 1000 else 0,
+            failures=failures,
+            rate_failures=rate_failures,
             last_kind=kind,
             rate_limited_until=parse_iso(raw.get("rate_limited_until")),
             backoff_until=parse_iso(raw.get("backoff_until")),
             failed_signature=signature if isinstance(signature, str) else None,
         )
+
+
+def _count(raw: object) -> int:
+    # Anything but a plausible count is garbage from a torn or foreign store: start afresh.
+    return raw if type(raw) is int and 0 <= raw <= MAX_COUNT else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +145,9 @@ def next_attempt(
 
 def _jittered(delay: timedelta, jitter: float) -> timedelta:
     # Only ever later, never earlier: a backoff step is a floor the server asked for or we promised.
-    return delay * (1.0 + JITTER_FRACTION * min(max(jitter, 0.0), 1.0))
+    if not 0.0 <= jitter <= 1.0:  # also NaN
+        jitter = 0.0
+    return delay * (1.0 + JITTER_FRACTION * jitter)
 
 
 def rate_limit_delay(failures: int) -> timedelta:
@@ -152,21 +175,19 @@ def record_failure(
 ) -> Gate:
     """The gate after a failed attempt (or a credentials problem found without one)."""
     kind = problem.kind
-    same_family = (
-        gate.last_kind is not None
-        and ((kind == ErrorKind.RATE_LIMITED) == (gate.last_kind == ErrorKind.RATE_LIMITED))
-        and gate.last_kind not in CREDENTIAL_KINDS
-    )
-    failures = gate.failures + 1 if same_family else 1
-    base = replace(
-        gate, failures=failures, last_kind=kind, failed_signature=None, backoff_until=None
-    )
+    base = replace(gate, last_kind=kind, failed_signature=None, backoff_until=None)
     if kind in CREDENTIAL_KINDS:
-        return replace(base, failed_signature=signature, rate_limited_until=None)
+        return replace(base, failures=0, failed_signature=signature, rate_limited_until=None)
     if kind == ErrorKind.RATE_LIMITED:
+        count = min(gate.rate_failures + 1, MAX_COUNT)
         if problem.retry_at is not None and problem.retry_at > now:
-            until = min(problem.retry_at, now + RATE_LIMIT_CEILING)
+            floor = min(RETRY_AFTER_FLOOR * (2 ** min(count - 1, 8)), RATE_LIMIT_MAX)
+            until = max(min(problem.retry_at, now + RATE_LIMIT_CEILING), now + floor)
         else:
-            until = now + _jittered(rate_limit_delay(failures), jitter)
-        return replace(base, rate_limited_until=until)
-    return replace(base, backoff_until=now + _jittered(backoff_delay(failures), jitter))
+            until = now + _jittered(rate_limit_delay(count), jitter)
+        return replace(base, rate_failures=count, rate_limited_until=until)
+    transient = gate.last_kind is not None and gate.last_kind in TRANSIENT_KINDS
+    failures = min(gate.failures + 1, MAX_COUNT) if transient else 1
+    return replace(
+        base, failures=failures, backoff_until=now + _jittered(backoff_delay(failures), jitter)
+    )

@@ -14,12 +14,12 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from claude_usage_tray.errors import Problem, parse_iso
 from claude_usage_tray.paths import AppPaths, ensure_private_dir, write_private_file
 from claude_usage_tray.schedule import Gate
-from claude_usage_tray.usage import Usage
+from claude_usage_tray.usage import Usage, finite_number, merge_bridged, parse_statusline
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,8 @@ class State:
     @classmethod
     def from_json(cls, raw: object) -> State | None:
         """None when this is not a store we understand (then it is treated as empty)."""
-        if not isinstance(raw, dict) or raw.get("version") != STORE_VERSION:
+        version = raw.get("version") if isinstance(raw, dict) else None
+        if not isinstance(raw, dict) or type(version) is not int or version != STORE_VERSION:
             return None
         try:
             salt = bytes.fromhex(str(raw.get("salt", "")))
@@ -140,11 +141,11 @@ def _history_point(item: object) -> HistoryPoint | None:
     at = parse_iso(item[0])
     if at is None:
         return None
-    percents = {
-        k: float(v)
-        for k, v in item[1].items()
-        if isinstance(k, str) and isinstance(v, int | float) and not isinstance(v, bool)
-    }
+    percents: dict[str, float] = {}
+    for key, value in item[1].items():
+        number = finite_number(value)
+        if isinstance(key, str) and number is not None:
+            percents[key] = number
     return HistoryPoint(at=at, percents=percents)
 
 
@@ -176,7 +177,37 @@ class Store:
         self.paths = paths
 
     def read(self) -> State:
-        """The current state, or an empty one if the file is missing or not ours. Never raises."""
+        """The current state, with newer statusline numbers folded in. Never raises.
+
+        A missing, torn or foreign state file reads as empty.
+        """
+        state = self._read_state()
+        bridged = self._read_bridge()
+        if bridged is not None and (
+            state.snapshot is None or bridged.fetched_at > state.snapshot.fetched_at
+        ):
+            state = state.with_snapshot(merge_bridged(state.snapshot, bridged))
+        return state
+
+    def _read_bridge(self) -> Usage | None:
+        """The statusline bridge's file: `{"version": 1, "at": epoch, "rate_limits": {...}}`."""
+        try:
+            with self.paths.bridge_file.open("rb") as handle:
+                raw = json.loads(handle.read(64 * 1024))
+        except (OSError, ValueError, RecursionError):
+            return None
+        if not isinstance(raw, dict) or raw.get("version") != 1:
+            return None
+        at = finite_number(raw.get("at"))
+        if at is None:
+            return None
+        try:
+            received = datetime.fromtimestamp(at, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+        return parse_statusline({"rate_limits": raw.get("rate_limits")}, received)
+
+    def _read_state(self) -> State:
         try:
             with self.paths.store_file.open("rb") as handle:
                 data = handle.read(MAX_STORE_BYTES + 1)
@@ -190,7 +221,7 @@ class Store:
             return State()
         try:
             state = State.from_json(json.loads(data))
-        except (ValueError, RecursionError):
+        except (ValueError, RecursionError, OverflowError):
             state = None
         if state is None:
             log.warning("state file torn or from another version, treating as empty")

@@ -32,8 +32,10 @@ _KNOWN_LABELS = {
 _SHORT_LABELS = {FIVE_HOUR: "5h", SEVEN_DAY: "week"}
 _LIMIT_KIND_IDS = {"session": FIVE_HOUR, "weekly_all": SEVEN_DAY}
 _MODEL_FAMILIES = ("opus", "sonnet", "haiku")
-# Anything at or before this is the service's way of saying "no reset scheduled".
+# Anything at or before this is the service's way of saying "no reset scheduled"; anything after
+# the later bound is nonsense that would only overflow local-time arithmetic downstream.
 _NO_RESET_BEFORE = datetime(2000, 1, 1, tzinfo=UTC)
+_NO_RESET_AFTER = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +119,8 @@ class Usage:
         for item in raw_windows:
             if not isinstance(item, dict):
                 continue
-            wid, label, percent = item.get("id"), item.get("label"), _number(item.get("percent"))
+            wid, label = item.get("id"), item.get("label")
+            percent = finite_number(item.get("percent"))
             if not isinstance(wid, str) or not isinstance(label, str) or percent is None:
                 continue
             severity = item.get("severity")
@@ -139,10 +142,10 @@ class Usage:
             currency = extra.get("currency")
             extra_usage = ExtraUsage(
                 enabled=extra.get("enabled") is True,
-                used=_number(extra.get("used")),
-                limit=_number(extra.get("limit")),
+                used=finite_number(extra.get("used")),
+                limit=finite_number(extra.get("limit")),
                 currency=currency if isinstance(currency, str) else None,
-                percent=_number(extra.get("percent")),
+                percent=finite_number(extra.get("percent")),
             )
         return cls(
             windows=tuple(windows),
@@ -155,7 +158,7 @@ class Usage:
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _number(raw: object) -> float | None:
+def finite_number(raw: object) -> float | None:
     """A finite float from a JSON number (bools are not numbers here)."""
     if isinstance(raw, bool) or not isinstance(raw, int | float):
         return None
@@ -167,7 +170,7 @@ def _number(raw: object) -> float | None:
 
 
 def _percent(raw: object) -> float | None:
-    value = _number(raw)
+    value = finite_number(raw)
     if value is None:
         return None
     return max(value, 0.0)
@@ -179,7 +182,7 @@ def _reset_time(raw: object) -> datetime | None:
     if isinstance(raw, str):
         value = parse_iso(raw)
     else:
-        number = _number(raw)
+        number = finite_number(raw)
         if number is None:
             return None
         if number > 1e11:  # milliseconds
@@ -188,7 +191,7 @@ def _reset_time(raw: object) -> datetime | None:
             value = datetime.fromtimestamp(number, tz=UTC)
         except (OverflowError, OSError, ValueError):
             return None
-    if value is None or value <= _NO_RESET_BEFORE:
+    if value is None or value <= _NO_RESET_BEFORE or value >= _NO_RESET_AFTER:
         return None
     return value
 
@@ -251,6 +254,9 @@ def _limit_windows(raw: object) -> dict[str, Window]:
             if name is None:
                 continue
             wid = _scoped_id(name)
+            if wid in found:
+                # Two models of one family ("Opus 4", "Opus 4.5"): both are shown, by full name.
+                wid = f"seven_day_{_slug(name) or 'scoped'}"
             label = f"Week ({name})"
         else:
             continue
@@ -289,8 +295,8 @@ def _order(window: Window) -> tuple[int, str]:
 def _extra_usage(raw: object) -> ExtraUsage | None:
     if not isinstance(raw, dict):
         return None
-    used = _number(raw.get("used_credits"))
-    limit = _number(raw.get("monthly_limit"))
+    used = finite_number(raw.get("used_credits"))
+    limit = finite_number(raw.get("monthly_limit"))
     currency = raw.get("currency")
     return ExtraUsage(
         enabled=raw.get("is_enabled") is True,

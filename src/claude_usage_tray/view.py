@@ -19,6 +19,7 @@ from claude_usage_tray.usage import FIVE_HOUR, SEVEN_DAY, ExtraUsage, Usage, Win
 TOOLTIP_MAX = 127  # Windows truncates tray tooltips beyond this
 PACE_LOOKBACK = timedelta(minutes=45)
 PACE_MIN_SPAN = timedelta(minutes=5)
+PACE_HORIZON = timedelta(days=8)
 
 
 class DisplayState(StrEnum):
@@ -179,7 +180,11 @@ def pace_reach(history: tuple[HistoryPoint, ...], window: Window, now: datetime)
     if span < PACE_MIN_SPAN.total_seconds() or p1 <= p0:
         return None
     rate = (p1 - p0) / span  # percent per second
-    return t1 + timedelta(seconds=(100.0 - window.percent) / rate)
+    seconds = (100.0 - window.percent) / rate
+    # A crawl that would take longer than a window lasts predicts nothing (and would overflow).
+    if seconds > PACE_HORIZON.total_seconds():
+        return None
+    return t1 + timedelta(seconds=seconds)
 
 
 def tooltip(view: View, now: datetime) -> str:

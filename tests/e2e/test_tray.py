@@ -1,0 +1,245 @@
+"""The real tray icon, docked in a real tray (trayer) on Xvfb, driven with xdotool.
+
+The app runs as a subprocess of the real CLI against the project's fake usage API on 127.0.0.1.
+Screenshots go to artifacts/e2e/ for a reviewer (and were looked at by the author).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageChops
+
+from claude_usage_tray import APP_NAME
+from claude_usage_tray.config import Settings
+from claude_usage_tray.menu import MenuContext, build_menu
+from claude_usage_tray.paths import AppPaths
+from claude_usage_tray.store import Store
+from claude_usage_tray.testing.fake_api import FakeUsageAPI, ok
+from claude_usage_tray.view import build_view
+
+from .desktop import Desktop, Geometry, missing_tools, running_desktop, wait_until
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(sys.platform != "linux", reason="the Xvfb tray host is Linux-only"),
+]
+
+ARTIFACTS = Path(os.environ.get("CLAUDE_USAGE_TRAY_ARTIFACTS", "artifacts")) / "e2e"
+TOKEN = "sk-ant-oat01-E2eTokenDoNotLeak_" + "x" * 40
+
+
+@pytest.fixture(scope="module")
+def desktop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desktop]:
+    missing = missing_tools()
+    if missing:
+        # scripts/test installs these; a run without them must not pass silently in CI.
+        if os.environ.get("CI"):
+            pytest.fail(f"tray host tools missing: {', '.join(missing)}")
+        pytest.skip(f"tray host tools missing: {', '.join(missing)}")
+    with running_desktop(tmp_path_factory.mktemp("desktop")) as running:
+        yield running
+
+
+class Home:
+    """A temporary user: credentials as Claude Code writes them, and private app directories."""
+
+    def __init__(self, root: Path, api_url: str, desktop: Desktop) -> None:
+        self.root = root
+        claude = root / ".claude"
+        claude.mkdir(mode=0o700, parents=True)
+        expires = datetime.now(UTC) + timedelta(hours=8)
+        creds = {
+            "claudeAiOauth": {
+                "accessToken": TOKEN,
+                "refreshToken": "sk-ant-ort01-RefreshDoNotLeak",
+                "expiresAt": int(expires.timestamp() * 1000),
+                "scopes": ["user:inference", "user:profile"],
+                "subscriptionType": "max",
+            },
+            "mcpOAuth": {"kept": True},
+        }
+        (claude / ".credentials.json").write_text(json.dumps(creds))
+        (claude / ".credentials.json").chmod(0o600)
+        self.env = dict(
+            desktop.env,
+            HOME=str(root),
+            XDG_STATE_HOME=str(root / "state"),
+            XDG_DATA_HOME=str(root / "data"),
+            XDG_CONFIG_HOME=str(root / "config"),
+            XDG_CACHE_HOME=str(root / "cache"),
+            CLAUDE_USAGE_TRAY_API_BASE=api_url,
+        )
+        self.env.pop("CLAUDE_CONFIG_DIR", None)
+        self.paths = AppPaths(
+            state_dir=root / "state" / APP_NAME,
+            data_dir=root / "data" / APP_NAME,
+            log_dir=root / "state" / APP_NAME / "log",
+            config_dir=root / "config" / APP_NAME,
+        )
+
+    def launch(self) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "claude_usage_tray"],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def menu_position(self, text: str) -> int:
+        """How many Down presses select `text` in the menu the tray shows now (built the same way)."""
+        state = Store(self.paths).read()
+        now = datetime.now(UTC)
+        # As the app builds it on Linux: autostart is available, so "Start at login" is listed.
+        context = MenuContext(plan="max", autostart_on=False)
+        entries = build_menu(build_view(state, now, Settings()), now, context)
+        selectable = [e for e in entries if not e.is_separator]
+        for index, entry in enumerate(selectable):
+            if entry.text == text:
+                return index + 1
+        raise AssertionError(f"{text!r} not in menu: {[e.text for e in selectable]}")
+
+
+@pytest.fixture
+def api() -> Iterator[FakeUsageAPI]:
+    with FakeUsageAPI(default=ok(20.0, 10.0)) as server:
+        yield server
+
+
+@pytest.fixture
+def home(tmp_path: Path, api: FakeUsageAPI, desktop: Desktop) -> Home:
+    return Home(tmp_path / "home", api.url, desktop)
+
+
+def _icon(desktop: Desktop, timeout: float = 20) -> Geometry:
+    found: list[Geometry] = []
+
+    def docked() -> bool:
+        geometry = desktop.docked_icon(APP_NAME)
+        if geometry is not None:
+            found.append(geometry)
+        return geometry is not None
+
+    assert wait_until(docked, timeout), f"icon never docked; windows: {desktop.window_names()}"
+    return found[-1]
+
+
+def _crop(desktop: Desktop, geometry: Geometry, name: str) -> Image.Image:
+    shot = desktop.screenshot(ARTIFACTS / f"{name}-screen.png")
+    icon = shot.crop((geometry.x, geometry.y, geometry.x + geometry.width, geometry.y + geometry.height))
+    icon.resize((icon.width * 4, icon.height * 4), Image.Resampling.NEAREST).save(ARTIFACTS / f"{name}-icon.png")
+    return icon
+
+
+def _differs(a: Image.Image, b: Image.Image) -> bool:
+    return ImageChops.difference(a, b).getbbox() is not None
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait(5)
+
+
+def _open_menu(desktop: Desktop, geometry: Geometry, shot: str | None = None) -> None:
+    before = set(desktop.window_names())
+    desktop.click(*geometry.centre, button=3)
+    # The menu is a new popup window of the tray process.
+    assert wait_until(lambda: len(desktop.window_names()) > len(before), 5), "menu did not open"
+    time.sleep(0.3)
+    if shot:
+        desktop.screenshot(ARTIFACTS / f"{shot}.png")
+
+
+def _choose(desktop: Desktop, home: Home, text: str) -> None:
+    desktop.keys(*["Down"] * home.menu_position(text), "Return")
+
+
+def _wait_icon_change(desktop: Desktop, geometry: Geometry, reference: Image.Image, name: str) -> Image.Image:
+    latest: list[Image.Image] = []
+
+    def changed() -> bool:
+        latest.append(_crop(desktop, geometry, name))
+        return _differs(latest[-1], reference)
+
+    assert wait_until(changed, 15, interval=0.5), "icon pixels never changed"
+    return latest[-1]
+
+
+def test_docks_refreshes_from_menu_redraws_and_quits(desktop: Desktop, home: Home, api: FakeUsageAPI) -> None:
+    proc = home.launch()
+    try:
+        geometry = _icon(desktop)
+        assert api.wait_for_requests(1, 20), "the tray never asked the fake API"
+        assert wait_until(lambda: Store(home.paths).read().snapshot is not None, 10)
+        time.sleep(1.0)  # let the GLib loop apply the new icon
+        low = _crop(desktop, geometry, "usage-20")
+
+        # The usage rises to 95 %; "Refresh now" from the real menu must fetch and redraw.
+        api.script([], default=ok(95.0, 40.0))
+        _open_menu(desktop, geometry, shot="menu-open")
+        requests_before = api.request_count
+        _choose(desktop, home, "Refresh now")
+        assert api.wait_for_requests(requests_before + 1, 15), "Refresh now made no request"
+        high = _wait_icon_change(desktop, geometry, low, "usage-95")
+        assert _differs(low, high)
+        # The 95 % icon carries more warm (red) pixels than the 20 % one.
+        assert _warm_pixels(high) > _warm_pixels(low)
+
+        _open_menu(desktop, geometry, shot="menu-95")
+        desktop.keys("Up", "Return")  # with nothing selected, Up selects the last item: Quit
+        assert proc.wait(10) == 0
+    finally:
+        _stop(proc)
+    _assert_no_token(home, proc)
+
+
+def _warm_pixels(image: Image.Image) -> int:
+    return sum(1 for r, g, b in image.get_flattened_data() if r > 150 and r > g + 60 and r > b + 60)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_signals_end_the_tray_cleanly(desktop: Desktop, home: Home, api: FakeUsageAPI, signum: int) -> None:
+    proc = home.launch()
+    try:
+        _icon(desktop)
+        assert api.wait_for_requests(1, 20)
+        proc.send_signal(signum)
+        assert proc.wait(5) == 0
+        assert "Traceback" not in (proc.stderr.read() if proc.stderr else "")
+    finally:
+        _stop(proc)
+
+
+def test_second_launch_does_not_make_a_second_icon(desktop: Desktop, home: Home, api: FakeUsageAPI) -> None:
+    first = home.launch()
+    try:
+        _icon(desktop)
+        second = subprocess.run(
+            [sys.executable, "-m", "claude_usage_tray"], env=home.env, capture_output=True, text=True, timeout=30
+        )
+        assert second.returncode == 0
+        assert "already running" in second.stdout
+        assert len([w for w in desktop.find_windows(cls=APP_NAME) if desktop.docked_icon(APP_NAME)]) >= 1
+    finally:
+        first.terminate()
+        first.wait(10)
+        _stop(first)
+
+
+def _assert_no_token(home: Home, proc: subprocess.Popen[str]) -> None:
+    out = (proc.stdout.read() if proc.stdout else "") + (proc.stderr.read() if proc.stderr else "")
+    assert TOKEN not in out
+    for path in home.root.rglob("*"):
+        if path.is_file() and path.name != ".credentials.json":
+            assert TOKEN.encode() not in path.read_bytes(), f"token leaked into {path}"
