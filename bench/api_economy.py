@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from claude_usage_tray.config import Settings
+from claude_usage_tray.credentials import credentials_signature
 from claude_usage_tray.paths import AppPaths
 from claude_usage_tray.refresh import Refresher
 from claude_usage_tray.store import Store
@@ -181,6 +182,8 @@ def run(scenario: Scenario) -> Result:
         ]
         tray, status = callers
         refreshed_token = False
+        tray_due: datetime | None = None
+        tray_signature = ""
         end = DAY_START + timedelta(days=1)
         while clock.now < end:
             now = clock.now
@@ -217,7 +220,21 @@ def run(scenario: Scenario) -> Result:
                 and now.second == 0
             ):
                 status.refresh()
-            state = tray.refresh().state
+            # The tray's poller: refresh when the schedule says so or the credentials changed
+            # (as poller.py does), otherwise only re-read the shared store.
+            signature = credentials_signature(environ)
+            if tray_due is None or now >= tray_due or signature != tray_signature:
+                outcome = tray.refresh()
+                state = outcome.state
+                tray_signature = signature
+                if outcome.requested:
+                    tray_due = now + TICK
+                elif outcome.decision is not None and outcome.decision.at is not None:
+                    tray_due = outcome.decision.at
+                else:
+                    tray_due = end
+            else:
+                state = store.read()
             if state.snapshot is not None:
                 age = now - state.snapshot.fetched_at
                 result.max_staleness = max(result.max_staleness, age)

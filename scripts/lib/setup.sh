@@ -37,14 +37,18 @@ ensure_debs() {
 }
 
 ensure_venv() {
-  local extras="$1" stamp="$VENV/.installed-$1"
+  local extras="$1" stamp="$VENV/.installed-${1:-base}"
   if [ ! -x "$PY" ]; then
     python3 -m venv "$VENV"
   fi
   # Reinstall only when pyproject.toml changed since the last install of these extras.
   if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
     "$PY" -m pip install -q --upgrade pip >/dev/null
-    "$PY" -m pip install -q -e "$ROOT[$extras]"
+    if [ -n "$extras" ]; then
+      "$PY" -m pip install -q -e "$ROOT[$extras]"
+    else
+      "$PY" -m pip install -q -e "$ROOT"
+    fi
     touch "$stamp"
   fi
 }

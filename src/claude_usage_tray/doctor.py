@@ -108,7 +108,7 @@ def report(
     lines += ["", "Files"]
     lines.append(f"  state: {paths.store_file}")
     lines.append(f"  settings: {paths.config_file}")
-    lines.append(f"  logs: {paths.log_file}")
+    lines.append(f"  logs: {paths.log_dir} (tray: {paths.log_file.name}, commands: cli.log)")
     lines.append(f"  credential backups: {paths.backups_dir}")
     for problem in settings.problems:
         lines.append(f"  settings problem: {problem}")

@@ -84,7 +84,8 @@ def help_steps(kind: ErrorKind | None, platform: str = sys.platform) -> list[str
         else ""
     )
     reset_note = (
-        "If Claude Code keeps failing, 'Reset credentials file…' moves the credentials aside "
+        "If Claude Code keeps failing, 'Reset credentials file…' (claude-usage-tray credentials "
+        "reset) moves the credentials aside "
         "to a backup (nothing is deleted) so you can log in fresh; 'Restore credentials' "
         f"puts them back.{keychain}"
     )
@@ -102,7 +103,8 @@ def help_steps(kind: ErrorKind | None, platform: str = sys.platform) -> list[str
     if kind == ErrorKind.OUT_OF_EXTRA_USAGE:
         return [
             "Claude Code sometimes says 'out of extra usage' while your plan has room left.",
-            "The known cure is a fresh sign-in: use 'Reset credentials file…', then:",
+            "The known cure is a fresh sign-in: use 'Reset credentials file…' in the menu "
+            "(or run: claude-usage-tray credentials reset), then:",
             *login,
             reset_note,
         ]

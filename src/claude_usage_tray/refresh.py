@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from claude_usage_tray.api_base import validate_api_base
 from claude_usage_tray.config import Settings
 from claude_usage_tray.errors import CREDENTIAL_KINDS, ErrorKind, Problem, UsageError
 from claude_usage_tray.keychain import SecretStore
@@ -81,6 +82,9 @@ class Refresher:
         try:
             creds = read_credentials(self.environ, self.secret_store)
             check_usable(creds, now)
+            # A refused address is our own settings' fault: no attempt is counted, no gate
+            # touched, and fixing the address works at once.
+            validate_api_base(self.settings.api_base)
         except UsageError as exc:
             # Found locally, no request: remember it so every shell can explain it.
             return Outcome(self._record_local_problem(exc.problem, now), False, None)
@@ -185,9 +189,9 @@ class Refresher:
             return change(self.store.read())
 
 
-# Credentials problems found without a request; the server-reported ones (401, 403) stay until
-# a request succeeds.
-_LOCAL_KINDS = frozenset(CREDENTIAL_KINDS - {ErrorKind.UNAUTHORIZED})
+# Problems found without a request (credentials, a refused address); the server-reported ones
+# (401, 403) stay until a request succeeds.
+_LOCAL_KINDS = frozenset((CREDENTIAL_KINDS - {ErrorKind.UNAUTHORIZED}) | {ErrorKind.CONFIG})
 
 
 def _is_local(state: State) -> bool:
