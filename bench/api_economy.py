@@ -22,11 +22,11 @@ from pathlib import Path
 
 from claude_usage_tray.config import Settings
 from claude_usage_tray.credentials import credentials_signature
-from claude_usage_tray.paths import AppPaths
+from claude_usage_tray.paths import AppPaths, write_private_file
 from claude_usage_tray.refresh import Refresher
 from claude_usage_tray.store import Store
 from claude_usage_tray.testing.fake_api import FakeUsageAPI, Reply, ok, rate_limited
-from claude_usage_tray.usage import Usage, merge_bridged, parse_statusline
+from claude_usage_tray.usage import Usage
 
 DAY_START = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
 TICK = timedelta(seconds=10)
@@ -62,6 +62,8 @@ class Result:
     staleness_sum: float = 0.0
     samples: int = 0
     first_good_after_trouble: timedelta | None = None
+    # The wait the schedule had in force when the trouble ended (recovery must not exceed it).
+    step_at_end: timedelta | None = None
 
 
 def _healthy(now: datetime) -> Reply:
@@ -200,20 +202,16 @@ def run(scenario: Scenario) -> Result:
                 caller.settings = settings()
             bridged = _in_hours(now, scenario.statusline_hours)
             if bridged and now.second % 30 == 0:
-                usage = parse_statusline(
-                    {
-                        "rate_limits": {
-                            "five_hour": {
-                                "used_percentage": 40,
-                                "resets_at": int(now.timestamp()) + 3600,
-                            },
-                            "seven_day": {"used_percentage": 20},
-                        }
+                # What the statusline bridge writes: its own file beside the store.
+                rate_limits = {
+                    "five_hour": {
+                        "used_percentage": 40,
+                        "resets_at": int(now.timestamp()) + 3600,
                     },
-                    now,
-                )
-                if usage is not None:
-                    store.update(lambda s, u=usage: s.with_snapshot(merge_bridged(s.snapshot, u)))
+                    "seven_day": {"used_percentage": 20},
+                }
+                document = {"version": 1, "at": now.timestamp(), "rate_limits": rate_limits}
+                write_private_file(paths.bridge_file, json.dumps(document).encode())
             if (
                 scenario.status_hours[0] <= now.hour < scenario.status_hours[1]
                 and now.minute % 15 == 0
@@ -242,6 +240,18 @@ def run(scenario: Scenario) -> Result:
                 result.samples += 1
             if (
                 scenario.trouble_ends is not None
+                and result.step_at_end is None
+                and now >= scenario.trouble_ends
+                and state.current_fingerprint is not None
+            ):
+                gate = state.gate(state.current_fingerprint)
+                until = gate.rate_limited_until or gate.backoff_until
+                if until is not None and gate.last_attempt is not None:
+                    result.step_at_end = until - gate.last_attempt
+                else:
+                    result.step_at_end = timedelta(0)
+            if (
+                scenario.trouble_ends is not None
                 and result.first_good_after_trouble is None
                 and now >= scenario.trouble_ends
                 and state.snapshot is not None
@@ -258,7 +268,7 @@ def main() -> int:
 
     print(
         f"{'scenario':36} {'req/day':>7} {'1st h':>5} {'max/h':>5} {'max/h after 1st':>15} "
-        f"{'max stale':>9} {'mean stale':>10} {'recovery':>9}  target"
+        f"{'max stale':>9} {'mean stale':>10} {'recovery':>9} {'step':>6}  target"
     )
     for scenario, result in rows:
         hours = [result.per_hour.get(h, 0) for h in range(24)]
@@ -269,6 +279,7 @@ def main() -> int:
             if result.samples
             else timedelta(0)
         )
+        step = "-" if result.step_at_end is None else _short(result.step_at_end)
         recovery = (
             "-"
             if result.first_good_after_trouble is None
@@ -276,7 +287,8 @@ def main() -> int:
         )
         print(
             f"{scenario.name:36} {total:7d} {hours[0]:5d} {max(hours):5d} {after_first:15d} "
-            f"{_short(result.max_staleness):>9} {_short(mean):>10} {recovery:>9}  {scenario.targets}"
+            f"{_short(result.max_staleness):>9} {_short(mean):>10} {recovery:>9} {step:>6}  "
+            f"{scenario.targets}"
         )
         if scenario.statusline_hours:
             inside = sum(

@@ -25,8 +25,8 @@ from claude_usage_tray.api import (
     USER_AGENT,
     fetch_usage,
     parse_retry_after,
-    validate_api_base,
 )
+from claude_usage_tray.api_base import validate_api_base
 from claude_usage_tray.errors import ErrorKind, UsageError
 from claude_usage_tray.testing import (
     USAGE_PATH,

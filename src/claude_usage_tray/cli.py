@@ -6,16 +6,18 @@ served from a fresh store never load the GUI, HTTP, TLS or Keychain modules.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from claude_usage_tray import APP_NAME, __version__
 
+# Not `from typing import TYPE_CHECKING`: the statusline bridge starts here on every refresh and
+# typing (like argparse and json) costs more to import than the bridge itself.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+
     from claude_usage_tray.config import Settings
     from claude_usage_tray.keychain import SecretStore
     from claude_usage_tray.paths import AppPaths
@@ -26,6 +28,8 @@ EXIT_USAGE = 2
 
 
 def _parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog=APP_NAME,
         description="A tray gauge of your Claude 5-hour and weekly usage limits.",
@@ -80,6 +84,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["statusline"]:
+        # The bridge's fast path: its two options parsed by hand, nothing else imported.
+        from claude_usage_tray import statusline
+
+        bridge_args = statusline.parse_bridge_args(args_list[1:])
+        if bridge_args is not None:
+            return statusline.bridge_command(*bridge_args)
     parser = _parser()
     try:
         args = parser.parse_args(args_list)
@@ -89,7 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if command == "statusline":
             return _statusline(args)
-        _setup_logging()
+        # The tray and one-shot commands keep separate logs: a rotating file has one writer.
+        _setup_logging("tray" if command == "tray" else "cli")
         if command == "status":
             return _status(args.json, args.refresh)
         if command == "doctor":
@@ -131,11 +143,12 @@ def _secret_store() -> SecretStore | None:
     return default_secret_store()
 
 
-def _setup_logging() -> None:
+def _setup_logging(name: str) -> None:
     from claude_usage_tray.logs import setup_logging
 
+    paths = _paths()
     try:
-        setup_logging(_paths().log_file)
+        setup_logging(paths.log_file if name == "tray" else paths.log_dir / f"{name}.log")
     except OSError as exc:
         print(f"note: logging disabled ({exc.strerror})", file=sys.stderr)
 
@@ -159,6 +172,8 @@ def _confirm(question: str) -> bool:
 
 
 def _status(as_json: bool, refresh: bool) -> int:
+    import json
+
     from claude_usage_tray.refresh import Refresher, utc_now
     from claude_usage_tray.store import Store
     from claude_usage_tray.view import build_view, status_json, status_lines
@@ -199,6 +214,7 @@ def _credentials(action: str, yes: bool) -> int:
         reset_credentials,
         restore_credentials,
     )
+    from claude_usage_tray.errors import UsageError
 
     paths = _paths()
     store = _secret_store()
@@ -229,8 +245,11 @@ def _credentials(action: str, yes: bool) -> int:
     except NothingToDo as exc:
         _print(str(exc))
         return EXIT_NOTHING
+    except UsageError as exc:  # the Keychain refused or is locked
+        _print(exc.message)
+        return EXIT_NOTHING
     except OSError as exc:
-        _print(f"Nothing was changed: {exc.strerror or exc}")
+        _print(f"Could not finish: {exc.strerror or exc}. Backups so far: {paths.backups_dir}")
         return EXIT_NOTHING
 
 
@@ -238,7 +257,7 @@ def _statusline(args: argparse.Namespace) -> int:
     from claude_usage_tray import statusline
 
     if args.action in ("install", "uninstall"):
-        _setup_logging()
+        _setup_logging("cli")
         return statusline.install_command(args.action, dry_run=args.dry_run, environ=os.environ)
     return statusline.bridge_command(template=args.template, then_cmd=args.then_cmd)
 

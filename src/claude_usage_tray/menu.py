@@ -57,7 +57,9 @@ class MenuContext:
 
 
 def _lines(text: str) -> tuple[Entry, ...]:
-    return tuple(Entry(line) for line in textwrap.wrap(text, WRAP) or [text])
+    # Paths stay whole: no breaks inside long words or at hyphens ("credential-backups").
+    lines = textwrap.wrap(text, WRAP, break_long_words=False, break_on_hyphens=False)
+    return tuple(Entry(line) for line in lines or [text])
 
 
 def _header(context: MenuContext) -> str:

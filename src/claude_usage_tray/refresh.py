@@ -7,10 +7,12 @@ This is the only place that calls the usage endpoint.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import random
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from claude_usage_tray.api_base import validate_api_base
@@ -63,6 +65,8 @@ class Refresher:
     fetch: Fetcher = _default_fetch
     clock: Clock = utc_now
     jitter: Callable[[], float] = random.random
+    # Our state while the state file cannot be written (see `_update`).
+    _memory: State | None = field(default=None, init=False, repr=False)
 
     @property
     def interval(self) -> timedelta:
@@ -89,18 +93,22 @@ class Refresher:
             # Found locally, no request: remember it so every shell can explain it.
             return Outcome(self._record_local_problem(exc.problem, now), False, None)
 
-        state = self.store.read()
+        state = self._read()
         fingerprint = token_fingerprint(creds.access_token, state.salt) if state.salt else None
         decision = self._decide(state, fingerprint, now, signature, manual)
         if decision.at is None:
             return Outcome(state, False, decision)  # the server refused this token: keep saying so
         if not decision.allows(now):
+            if manual:
+                # A manual refresh just made by another process may still be in flight: wait
+                # for it (the fetch lock) so this caller shows its answer, not the old numbers.
+                state = self._after_fetch_in_flight(state)
             return Outcome(self._forget_local_problem(state, now), False, decision)
 
         try:
-            with self.store.fetch_lock(FETCH_LOCK_WAIT):
+            with self._fetch_lock():
                 # Someone else may have fetched while we waited: decide again on fresh state.
-                state = self.store.read()
+                state = self._read()
                 now = self.clock()
                 if not state.salt:
                     state = self._update(lambda s: s)
@@ -111,7 +119,14 @@ class Refresher:
                 return self._fetch(creds.access_token, fingerprint, signature, now, manual)
         except StoreBusy:
             log.info("another process is fetching; showing the stored state")
-            return Outcome(self.store.read(), False, decision)
+            return Outcome(self._read(), False, decision)
+
+    def _after_fetch_in_flight(self, state: State) -> State:
+        try:
+            with self._fetch_lock():
+                return self._read()
+        except StoreBusy:
+            return state
 
     def _decide(
         self,
@@ -180,13 +195,49 @@ class Refresher:
             return state
         return self._update(lambda s: s.with_error(None, now) if _is_local(s) else s)
 
+    def _read(self) -> State:
+        """The shared state, or our in-memory copy while the state file cannot be written."""
+        disk = self.store.read()
+        memory = self._memory
+        if memory is None:
+            return disk
+        # Keep our gate and errors; take newer numbers (another process, the bridge) from disk.
+        if disk.snapshot is not None and (
+            memory.snapshot is None or disk.snapshot.fetched_at > memory.snapshot.fetched_at
+        ):
+            memory = memory.with_snapshot(disk.snapshot)
+        return memory
+
     def _update(self, change: Callable[[State], State]) -> State:
         try:
-            return self.store.update(change)
+            state = self.store.update(change)
         except (OSError, StoreBusy) as exc:
-            # A read-only or full disk must not stop the app: show what we have, in memory.
-            log.warning("could not write the state file: %s", exc)
-            return change(self.store.read())
+            # A read-only or full disk must not stop the app, nor make it forget its gate (or
+            # every turn would ask the server again): carry on in memory until writes work.
+            if self._memory is None:
+                log.warning("could not write the state file, keeping state in memory: %s", exc)
+            base = self._read()
+            if len(base.salt) < 16:
+                base = replace(base, salt=os.urandom(16))
+            self._memory = change(base)
+            return self._memory
+        self._memory = None
+        return state
+
+    @contextlib.contextmanager
+    def _fetch_lock(self) -> Iterator[None]:
+        """The cross-process fetch lock; without it (unwritable directory) we fetch alone."""
+        try:
+            lock = self.store.fetch_lock(FETCH_LOCK_WAIT)
+            lock.__enter__()
+        except OSError as exc:
+            log.warning("fetch lock unavailable (%s); going on without it", exc)
+            yield
+            return
+        try:
+            yield
+        finally:
+            lock.__exit__(None, None, None)
 
 
 # Problems found without a request (credentials, a refused address); the server-reported ones

@@ -190,16 +190,12 @@ class Store:
         return state
 
     def _read_bridge(self) -> Usage | None:
-        """The statusline bridge's file: `{"version": 1, "at": epoch, "rate_limits": {...}}`."""
-        try:
-            with self.paths.bridge_file.open("rb") as handle:
-                raw = json.loads(handle.read(64 * 1024))
-        except (OSError, ValueError, RecursionError):
-            return None
-        if not isinstance(raw, dict) or raw.get("version") != 1:
-            return None
-        at = finite_number(raw.get("at"))
-        if at is None:
+        """The statusline bridge's newest numbers (its own file, see bridge_file.py)."""
+        from claude_usage_tray.bridge_file import read_bridge
+
+        raw = read_bridge(self.paths.bridge_file)
+        at = finite_number(raw.get("at")) if raw is not None else None
+        if raw is None or at is None:
             return None
         try:
             received = datetime.fromtimestamp(at, tz=UTC)

@@ -61,8 +61,16 @@ class Desktop:
     def start(self) -> Desktop:
         read_fd, write_fd = os.pipe()
         xvfb = subprocess.Popen(
-            ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24",
-             "-nolisten", "tcp"],
+            [
+                "Xvfb",
+                "-displayfd",
+                str(write_fd),
+                "-screen",
+                "0",
+                f"{SCREEN[0]}x{SCREEN[1]}x24",
+                "-nolisten",
+                "tcp",
+            ],
             pass_fds=(write_fd,),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -77,18 +85,43 @@ class Desktop:
         self.env = dict(base, DISPLAY=f":{display}", NO_AT_BRIDGE="1", GDK_BACKEND="x11")
 
         out = subprocess.run(
-            ["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1",
-             "--nopidfile"],
-            capture_output=True, text=True, check=True, env=self.env,
+            [
+                "dbus-daemon",
+                "--session",
+                "--fork",
+                "--print-address=1",
+                "--print-pid=1",
+                "--nopidfile",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=self.env,
         ).stdout.split()
         self.env["DBUS_SESSION_BUS_ADDRESS"] = out[0]
         self._dbus_pid = int(out[1])
 
         self._spawn(["dunst"], "dunst.log")
         self._spawn(
-            ["trayer", "--edge", "top", "--align", "right", "--widthtype", "request",
-             "--height", "32", "--SetDockType", "true", "--transparent", "false",
-             "--tint", "0x303030", "--expand", "true"],
+            [
+                "trayer",
+                "--edge",
+                "top",
+                "--align",
+                "right",
+                "--widthtype",
+                "request",
+                "--height",
+                "32",
+                "--SetDockType",
+                "true",
+                "--transparent",
+                "false",
+                "--tint",
+                "0x303030",
+                "--expand",
+                "true",
+            ],
             "trayer.log",
         )
         if not wait_until(lambda: self.find_windows(name="panel"), 10):
@@ -115,7 +148,7 @@ class Desktop:
 
     def run(self, *argv: str) -> str:
         return subprocess.run(
-            list(argv), env=self.env, capture_output=True, text=True, timeout=20
+            list(argv), env=self.env, capture_output=True, text=True, timeout=20, check=False
         ).stdout
 
     def find_windows(self, *, name: str | None = None, cls: str | None = None) -> list[str]:
@@ -153,7 +186,9 @@ class Desktop:
 
     def screenshot(self, path: Path) -> Image.Image:
         path.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["import", "-window", "root", str(path)], env=self.env, check=True, timeout=20)
+        subprocess.run(
+            ["import", "-window", "root", str(path)], env=self.env, check=True, timeout=20
+        )
         with Image.open(path) as image:
             return image.convert("RGB")
 

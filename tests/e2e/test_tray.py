@@ -97,7 +97,7 @@ class Home:
         )
 
     def menu_position(self, text: str) -> int:
-        """How many Down presses select `text` in the menu the tray shows now (built the same way)."""
+        """How many Down presses select `text` in the tray's menu (built the same way)."""
         state = Store(self.paths).read()
         now = datetime.now(UTC)
         # As the app builds it on Linux: autostart is available, so "Start at login" is listed.
@@ -136,8 +136,12 @@ def _icon(desktop: Desktop, timeout: float = 20) -> Geometry:
 
 def _crop(desktop: Desktop, geometry: Geometry, name: str) -> Image.Image:
     shot = desktop.screenshot(ARTIFACTS / f"{name}-screen.png")
-    icon = shot.crop((geometry.x, geometry.y, geometry.x + geometry.width, geometry.y + geometry.height))
-    icon.resize((icon.width * 4, icon.height * 4), Image.Resampling.NEAREST).save(ARTIFACTS / f"{name}-icon.png")
+    icon = shot.crop(
+        (geometry.x, geometry.y, geometry.x + geometry.width, geometry.y + geometry.height)
+    )
+    icon.resize((icon.width * 4, icon.height * 4), Image.Resampling.NEAREST).save(
+        ARTIFACTS / f"{name}-icon.png"
+    )
     return icon
 
 
@@ -165,7 +169,9 @@ def _choose(desktop: Desktop, home: Home, text: str) -> None:
     desktop.keys(*["Down"] * home.menu_position(text), "Return")
 
 
-def _wait_icon_change(desktop: Desktop, geometry: Geometry, reference: Image.Image, name: str) -> Image.Image:
+def _wait_icon_change(
+    desktop: Desktop, geometry: Geometry, reference: Image.Image, name: str
+) -> Image.Image:
     latest: list[Image.Image] = []
 
     def changed() -> bool:
@@ -176,7 +182,9 @@ def _wait_icon_change(desktop: Desktop, geometry: Geometry, reference: Image.Ima
     return latest[-1]
 
 
-def test_docks_refreshes_from_menu_redraws_and_quits(desktop: Desktop, home: Home, api: FakeUsageAPI) -> None:
+def test_docks_refreshes_from_menu_redraws_and_quits(
+    desktop: Desktop, home: Home, api: FakeUsageAPI
+) -> None:
     proc = home.launch()
     try:
         geometry = _icon(desktop)
@@ -205,11 +213,15 @@ def test_docks_refreshes_from_menu_redraws_and_quits(desktop: Desktop, home: Hom
 
 
 def _warm_pixels(image: Image.Image) -> int:
-    return sum(1 for r, g, b in image.get_flattened_data() if r > 150 and r > g + 60 and r > b + 60)
+    data = image.convert("RGB").tobytes()
+    pixels = zip(data[0::3], data[1::3], data[2::3], strict=True)
+    return sum(1 for r, g, b in pixels if r > 150 and r > g + 60 and r > b + 60)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_signals_end_the_tray_cleanly(desktop: Desktop, home: Home, api: FakeUsageAPI, signum: int) -> None:
+def test_signals_end_the_tray_cleanly(
+    desktop: Desktop, home: Home, api: FakeUsageAPI, signum: int
+) -> None:
     proc = home.launch()
     try:
         _icon(desktop)
@@ -221,16 +233,25 @@ def test_signals_end_the_tray_cleanly(desktop: Desktop, home: Home, api: FakeUsa
         _stop(proc)
 
 
-def test_second_launch_does_not_make_a_second_icon(desktop: Desktop, home: Home, api: FakeUsageAPI) -> None:
+def test_second_launch_does_not_make_a_second_icon(
+    desktop: Desktop, home: Home, api: FakeUsageAPI
+) -> None:
     first = home.launch()
     try:
         _icon(desktop)
-        second = subprocess.run(
-            [sys.executable, "-m", "claude_usage_tray"], env=home.env, capture_output=True, text=True, timeout=30
+        second = subprocess.run(  # noqa: PLW1510 (the exit code is asserted below)
+            [sys.executable, "-m", "claude_usage_tray"],
+            env=home.env,
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
         assert second.returncode == 0
         assert "already running" in second.stdout
-        assert len([w for w in desktop.find_windows(cls=APP_NAME) if desktop.docked_icon(APP_NAME)]) >= 1
+        assert (
+            len([w for w in desktop.find_windows(cls=APP_NAME) if desktop.docked_icon(APP_NAME)])
+            >= 1
+        )
     finally:
         first.terminate()
         first.wait(10)

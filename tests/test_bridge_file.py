@@ -1,0 +1,388 @@
+"""The bridge file: where it lives (held to platformdirs), its JSON reader, its atomic writes."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import platformdirs
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from claude_usage_tray import APP_NAME, bridge_file
+from claude_usage_tray.bridge_file import (
+    BRIDGE_FILE_NAME,
+    MAX_BRIDGE_BYTES,
+    bridge_state_dir,
+    loads,
+    read_bridge,
+    render_bridge,
+    sanitize_rate_limits,
+    state_dir_for,
+    write_bridge,
+)
+from claude_usage_tray.paths import app_paths
+from claude_usage_tray.usage import parse_statusline
+
+LIMITS = {
+    "five_hour": {"used_percentage": 51.2, "resets_at": 1767225600.0},
+    "seven_day": {"used_percentage": 15.0, "resets_at": 1767484800.0},
+}
+
+# -- where it lives --------------------------------------------------------------------------
+
+HOME_VARIANTS = [
+    pytest.param({"XDG_STATE_HOME": "/srv/xdg-state"}, id="XDG_STATE_HOME set"),
+    pytest.param({"XDG_STATE_HOME": "/srv/xdg-state/"}, id="XDG_STATE_HOME trailing slash"),
+    pytest.param({"XDG_STATE_HOME": None}, id="XDG_STATE_HOME unset"),
+    pytest.param({"XDG_STATE_HOME": ""}, id="XDG_STATE_HOME empty"),
+    pytest.param({"XDG_STATE_HOME": "relative/state"}, id="XDG_STATE_HOME relative (ignored)"),
+    pytest.param({"XDG_STATE_HOME": None, "HOME": "/home/other"}, id="HOME changed"),
+    pytest.param({"XDG_STATE_HOME": None, "HOME": "/home/other/"}, id="HOME trailing slash"),
+    pytest.param({"XDG_STATE_HOME": None, "HOME": "/"}, id="HOME is /"),
+    pytest.param({"XDG_STATE_HOME": None, "HOME": "relative"}, id="HOME relative (account's)"),
+    pytest.param({"XDG_STATE_HOME": None, "HOME": ""}, id="HOME empty (account's)"),
+    pytest.param({"XDG_STATE_HOME": None, "HOME": None}, id="HOME unset (account's)"),
+]
+
+
+def _set_env(monkeypatch: pytest.MonkeyPatch, changes: dict[str, str | None]) -> None:
+    for name, value in changes.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+
+
+@pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="this machine's own platform")
+@pytest.mark.parametrize("changes", HOME_VARIANTS)
+def test_state_dir_is_the_stores_on_this_platform(
+    monkeypatch: pytest.MonkeyPatch, changes: dict[str, str | None]
+) -> None:
+    _set_env(monkeypatch, changes)
+    expected = app_paths().state_dir
+    assert bridge_state_dir() == str(expected)
+    assert bridge_state_dir(dict(os.environ)) == str(expected)
+    assert Path(bridge_state_dir()) / BRIDGE_FILE_NAME == expected / "bridge.json"
+
+
+@pytest.mark.parametrize("changes", HOME_VARIANTS)
+def test_state_dir_on_macos_is_platformdirs_macos(
+    monkeypatch: pytest.MonkeyPatch, changes: dict[str, str | None]
+) -> None:
+    from platformdirs.macos import MacOS
+
+    _set_env(monkeypatch, changes)
+    expected = MacOS(APP_NAME, appauthor=False).user_state_dir
+    assert state_dir_for(os.environ, "darwin") == expected
+
+
+@pytest.mark.parametrize(
+    "override",
+    ["C:\\Users\\a b\\AppData\\Local", "D:/Profiles/u/Local", "\\\\server\\share\\u", "  E:\\x  "],
+)
+def test_state_dir_on_windows_follows_platformdirs_override(
+    monkeypatch: pytest.MonkeyPatch, override: str
+) -> None:
+    """platformdirs asks the Windows shell (ctypes) unless this override is set; here it is."""
+    from platformdirs.windows import Windows
+
+    monkeypatch.setenv("WIN_PD_OVERRIDE_LOCAL_APPDATA", override)
+    monkeypatch.setenv("LOCALAPPDATA", "C:\\elsewhere")
+    expected = Windows(APP_NAME, appauthor=False).user_state_dir
+    assert state_dir_for(os.environ, "win32") == expected
+
+
+@pytest.mark.parametrize("override", ["", "relative\\path", "C:", "\\\\server", "\\\\?\\C:"])
+def test_windows_ignores_an_override_that_is_not_a_full_path(override: str) -> None:
+    environ = {"WIN_PD_OVERRIDE_LOCAL_APPDATA": override, "LOCALAPPDATA": "C:\\Users\\u\\Local"}
+    assert state_dir_for(environ, "win32") == os.path.join("C:\\Users\\u\\Local", APP_NAME)
+
+
+def test_platformdirs_is_not_imported_to_find_the_directory(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from claude_usage_tray.bridge_file import bridge_state_dir\n"
+        "print(bridge_state_dir())\n"
+        "print(sorted(m for m in ('platformdirs', 'pathlib', 're', 'json') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.splitlines() == [str(tmp_path / APP_NAME), "[]"]
+
+
+# -- the JSON reader -------------------------------------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(json_values, st.sampled_from(["", " ", "\n\t ", "\r\n"]))
+def test_loads_reads_what_json_reads(value: object, space: str) -> None:
+    for text in (json.dumps(value), json.dumps(value, ensure_ascii=False, indent=1)):
+        data = f"{space}{text}{space}".encode()
+        assert loads(data) == json.loads(data)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", " ", "{", '{"a": 1', "[1,]", "{} {}", "1 2", '"\x01"', "nul", "{'a': 1}", "\ufeff{}"],
+)
+def test_loads_refuses_what_json_refuses(text: str) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011 - json's own messages vary
+        json.loads(text)
+    with pytest.raises(ValueError):  # noqa: PT011
+        loads(text.encode())
+
+
+def test_loads_refuses_with_a_proper_error_in_a_fresh_interpreter() -> None:
+    """Where json's Python half is not loaded yet, the C scanner cannot raise its own error."""
+    code = (
+        "import sys\n"
+        "from claude_usage_tray.bridge_file import loads\n"
+        "assert 'json.decoder' not in sys.modules\n"
+        "for text in (b'[1', b'{\"a\": 1', b'{} {}', b''):\n"
+        "    try:\n"
+        "        loads(text)\n"
+        "    except ValueError as exc:\n"
+        "        print(type(exc).__name__)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=30
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["JSONDecodeError"] * 4
+
+
+def test_loads_refuses_text_that_is_not_utf8() -> None:
+    with pytest.raises(UnicodeDecodeError):
+        loads(b'{"a": "\xff"}')
+
+
+def test_loads_reads_non_finite_numbers_as_json_does() -> None:
+    value = loads(b"[NaN, Infinity, -Infinity]")
+    assert isinstance(value, list)
+    assert math.isnan(value[0])
+    assert value[1:] == [math.inf, -math.inf]
+
+
+def test_loads_deep_nesting_is_an_error_not_a_crash() -> None:
+    with pytest.raises(RecursionError):
+        loads(b"[" * 100_000 + b"]" * 100_000)
+
+
+# -- cleaning Claude Code's numbers ------------------------------------------------------------
+
+
+def test_sanitize_keeps_the_two_windows_and_their_two_numbers() -> None:
+    raw = {
+        "five_hour": {"used_percentage": 51, "resets_at": 1767225600, "extra": "x"},
+        "seven_day": {"used_percentage": 15.5, "resets_at": "2026-01-01T00:00:00Z"},
+        "seven_day_opus": {"used_percentage": 3},
+        "note": "ignored",
+    }
+    assert sanitize_rate_limits(raw) == {
+        "five_hour": {"used_percentage": 51.0, "resets_at": 1767225600.0},
+        "seven_day": {"used_percentage": 15.5},
+    }
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        None,
+        [],
+        {},
+        {"five_hour": None},
+        {"five_hour": {"used_percentage": True}},
+        {"five_hour": {"used_percentage": "51"}},
+        {"five_hour": {"used_percentage": float("nan")}},
+        {"five_hour": {"used_percentage": float("inf")}},
+        {"five_hour": {"used_percentage": 10**400}},
+        {"seven_day": {"resets_at": 1767225600}},
+    ],
+)
+def test_sanitize_finds_nothing_usable(raw: object) -> None:
+    assert sanitize_rate_limits(raw) is None
+
+
+# -- the file ----------------------------------------------------------------------------------
+
+
+def test_write_then_read(tmp_path: Path) -> None:
+    state_dir = tmp_path / "state" / APP_NAME
+    path = write_bridge(state_dir, LIMITS, 1767220000.25)
+    assert path == str(state_dir / BRIDGE_FILE_NAME)
+    expected = {"version": 1, "at": 1767220000.25, "rate_limits": LIMITS}
+    assert json.loads(Path(path).read_bytes()) == expected
+    assert read_bridge(path) == expected
+    assert [p.name for p in state_dir.iterdir()] == [BRIDGE_FILE_NAME]
+    if os.name == "posix":
+        assert Path(path).stat().st_mode & 0o777 == 0o600
+        assert state_dir.stat().st_mode & 0o777 == 0o700
+
+
+def test_the_store_parser_reads_the_file_as_it_is(tmp_path: Path) -> None:
+    """The store folds the file in with `usage.parse_statusline`: the object is its input."""
+    path = write_bridge(tmp_path, LIMITS, 1767220000.0)
+    data = read_bridge(path)
+    received = datetime.fromtimestamp(1767220000.0, UTC)
+    usage = parse_statusline(data, received)
+    assert usage is not None
+    assert usage.source == "statusline"
+    assert usage.fetched_at == received
+    assert [(w.id, w.percent, w.resets_at) for w in usage.windows] == [
+        ("five_hour", 51.2, datetime.fromtimestamp(1767225600, UTC)),
+        ("seven_day", 15.0, datetime.fromtimestamp(1767484800, UTC)),
+    ]
+
+
+def test_a_window_without_reset_time(tmp_path: Path) -> None:
+    path = write_bridge(tmp_path, {"seven_day": {"used_percentage": 7.0}}, 5.0)
+    assert read_bridge(path) == {
+        "version": 1,
+        "at": 5.0,
+        "rate_limits": {"seven_day": {"used_percentage": 7.0}},
+    }
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX modes")
+def test_an_existing_directory_is_made_private(tmp_path: Path) -> None:
+    tmp_path.chmod(0o755)
+    state_dir = tmp_path / APP_NAME
+    state_dir.mkdir()
+    state_dir.chmod(0o755)
+    write_bridge(state_dir, LIMITS, 1.0)
+    assert state_dir.stat().st_mode & 0o777 == 0o700
+    assert tmp_path.stat().st_mode & 0o777 == 0o755  # a parent is not ours: left alone
+
+
+def test_replacing_keeps_one_file_and_no_temp_files(tmp_path: Path) -> None:
+    for i in range(5):
+        write_bridge(tmp_path, {"five_hour": {"used_percentage": float(i)}}, float(i))
+    assert [p.name for p in tmp_path.iterdir()] == [BRIDGE_FILE_NAME]
+    data = read_bridge(tmp_path / BRIDGE_FILE_NAME)
+    assert data is not None
+    assert data["at"] == 4.0
+
+
+def test_an_unwritable_place_raises_oserror_and_leaves_nothing(tmp_path: Path) -> None:
+    blocker = tmp_path / "state"
+    blocker.write_text("a file where the directory should be")
+    with pytest.raises((FileExistsError, NotADirectoryError)):
+        write_bridge(blocker / APP_NAME, LIMITS, 1.0)
+    assert [p.name for p in tmp_path.iterdir()] == ["state"]
+
+
+def test_many_writers_at_once_leave_one_whole_file(tmp_path: Path) -> None:
+    """Last writer wins: whichever it is, the file is whole and no temp file is left behind."""
+    code = (
+        "import sys\n"
+        "from claude_usage_tray.bridge_file import write_bridge\n"
+        "n = int(sys.argv[2])\n"
+        "for i in range(40):\n"
+        "    write_bridge(sys.argv[1], {'five_hour': {'used_percentage': float(n)}}, n + i / 100)\n"
+    )
+    writers = [
+        subprocess.Popen([sys.executable, "-c", code, str(tmp_path), str(n)]) for n in range(6)
+    ]
+    assert [w.wait(timeout=60) for w in writers] == [0] * 6
+    assert [p.name for p in tmp_path.iterdir()] == [BRIDGE_FILE_NAME]
+    data = read_bridge(tmp_path / BRIDGE_FILE_NAME)
+    assert data is not None
+    limits = data["rate_limits"]
+    assert isinstance(limits, dict)
+    assert data["at"] == limits["five_hour"]["used_percentage"] + 0.39
+
+
+def _bridge_text(
+    version: int = 1,
+    at: str = "1.0",
+    limits: str = '{"five_hour": {"used_percentage": 1}}',
+    pad: str = "",
+) -> bytes:
+    return f'{{"version": {version}, "at": {at}, "rate_limits": {limits}, "pad": "{pad}"}}'.encode()
+
+
+def test_the_helper_makes_a_good_file_by_default(tmp_path: Path) -> None:
+    path = tmp_path / BRIDGE_FILE_NAME
+    path.write_bytes(_bridge_text())
+    assert read_bridge(path) is not None
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (b"", "empty"),
+        (b'{"version": 1, "at": 1.0, "rate_li', "torn"),
+        (b"\x00\xff garbage", "garbage"),
+        (b"[]", "not an object"),
+        (_bridge_text(version=2), "another version"),
+        (_bridge_text(at='"now"'), "no time"),
+        (_bridge_text(limits="{}"), "no windows"),
+        (_bridge_text(pad="x" * MAX_BRIDGE_BYTES), "oversized"),
+    ],
+)
+def test_reading_anything_else_is_none(tmp_path: Path, content: bytes, why: str) -> None:
+    path = tmp_path / BRIDGE_FILE_NAME
+    path.write_bytes(content)
+    assert read_bridge(path) is None, why
+
+
+def test_reading_a_missing_file_or_a_directory_is_none(tmp_path: Path) -> None:
+    assert read_bridge(tmp_path / BRIDGE_FILE_NAME) is None
+    assert read_bridge(tmp_path) is None
+
+
+def test_read_cleans_what_it_returns(tmp_path: Path) -> None:
+    path = tmp_path / BRIDGE_FILE_NAME
+    path.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "at": 10,
+                "extra": True,
+                "rate_limits": {"five_hour": {"used_percentage": 3, "resets_at": None}},
+            }
+        )
+    )
+    assert read_bridge(path) == {
+        "version": 1,
+        "at": 10.0,
+        "rate_limits": {"five_hour": {"used_percentage": 3.0}},
+    }
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["five_hour", "seven_day"]),
+        st.fixed_dictionaries(
+            {"used_percentage": st.floats(allow_nan=False, allow_infinity=False)},
+            optional={"resets_at": st.floats(allow_nan=False, allow_infinity=False)},
+        ),
+        min_size=1,
+    ),
+    st.floats(min_value=0, max_value=4e9),
+)
+def test_rendered_file_is_json_that_reads_back_the_same(
+    limits: bridge_file.RateLimits, at: float
+) -> None:
+    data = render_bridge(limits, at)
+    assert json.loads(data) == {"version": 1, "at": at, "rate_limits": limits}
+    assert bridge_file.parse_bridge(loads(data)) == {"version": 1, "at": at, "rate_limits": limits}
+
+
+def test_platformdirs_is_still_what_the_app_uses() -> None:
+    """If the app stops asking platformdirs for its state directory, these tests must follow."""
+    assert app_paths().state_dir == Path(platformdirs.user_state_dir(APP_NAME, appauthor=False))

@@ -1,0 +1,187 @@
+"""Desktop notifications: once per crossing, once per new problem, silent on start-up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from claude_usage_tray.errors import ErrorKind, Problem
+from claude_usage_tray.guidance import clock, headline
+from claude_usage_tray.notices import Notice, NoticeMemory, notices_for
+from claude_usage_tray.usage import FIVE_HOUR, SEVEN_DAY, Usage, Window
+from claude_usage_tray.view import DisplayState, View
+
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+THRESHOLDS = (80.0, 95.0)
+
+
+def view(
+    five: float | None = 40.0,
+    week: float | None = 10.0,
+    *,
+    error: ErrorKind | None = None,
+    resets_at: datetime | None = None,
+) -> View:
+    windows = []
+    if five is not None:
+        windows.append(Window(FIVE_HOUR, "5-hour session", five, resets_at))
+    if week is not None:
+        windows.append(Window(SEVEN_DAY, "Week (all models)", week, None))
+    usage = Usage(tuple(windows), None, NOW, "api") if windows else None
+    problem = Problem(error, f"{error} happened") if error is not None else None
+    return View(
+        usage=usage,
+        stale=False,
+        error=problem,
+        error_at=NOW if problem else None,
+        state=DisplayState.FRESH,
+    )
+
+
+def run(views: Iterable[View], memory: NoticeMemory | None = None) -> list[list[Notice]]:
+    """The notices each view in turn gives, starting from `memory` (a fresh start by default)."""
+    memory = memory or NoticeMemory()
+    out = []
+    for item in views:
+        notes, memory = notices_for(item, memory, THRESHOLDS)
+        out.append(notes)
+    return out
+
+
+# -- start-up --------------------------------------------------------------------------------
+
+
+def test_first_view_only_sets_the_memory() -> None:
+    notes, memory = notices_for(
+        view(97.0, 85.0, error=ErrorKind.RATE_LIMITED), NoticeMemory(), THRESHOLDS
+    )
+    assert notes == []
+    assert memory.started
+    assert memory.announced == {FIVE_HOUR: 95.0, SEVEN_DAY: 80.0}
+    assert memory.problem == ErrorKind.RATE_LIMITED
+    # What was true at start-up is not told later either.
+    assert run([view(97.0, 85.0, error=ErrorKind.RATE_LIMITED)] * 3, memory) == [[], [], []]
+
+
+def test_memory_is_not_changed_in_place() -> None:
+    memory = NoticeMemory()
+    notices_for(view(85.0), memory, THRESHOLDS)
+    assert memory == NoticeMemory()
+
+
+# -- thresholds ------------------------------------------------------------------------------
+
+
+def test_each_threshold_is_told_once() -> None:
+    results = run(view(p) for p in (50, 85, 85, 90, 94, 96, 99, 100, 100))
+    told = [(i, n.title, n.message) for i, notes in enumerate(results) for n in notes]
+    assert told == [
+        (1, "5-hour session at 85 %", "Past 80 %."),
+        (5, "5-hour session at 96 %", "Past 95 %."),
+    ]
+
+
+def test_a_jump_past_both_thresholds_is_one_notice() -> None:
+    results = run([view(10.0), view(97.0), view(98.0)])
+    assert [len(notes) for notes in results] == [0, 1, 0]
+    assert results[1][0].message == "Past 95 %."
+
+
+def test_a_small_dip_is_not_a_new_period() -> None:
+    # 85 → 82 → 86: still above the lowest threshold, so the 80 % notice is not repeated.
+    results = run(view(p) for p in (50, 85, 82, 86))
+    assert [len(notes) for notes in results] == [0, 1, 0, 0]
+
+
+def test_windows_are_counted_apart() -> None:
+    results = run([view(10.0, 10.0), view(85.0, 10.0), view(85.0, 85.0), view(85.0, 85.0)])
+    titles = [[n.title for n in notes] for notes in results]
+    assert titles == [[], ["5-hour session at 85 %"], ["Week (all models) at 85 %"], []]
+
+
+def test_threshold_notice_says_when_the_window_resets() -> None:
+    resets = NOW + timedelta(hours=2)
+    results = run([view(50.0, resets_at=resets), view(81.0, resets_at=resets)])
+    assert results[1] == [Notice("5-hour session at 81 %", f"Past 80 %; resets {clock(resets)}.")]
+
+
+# -- resets ----------------------------------------------------------------------------------
+
+
+def test_reset_of_a_nearly_exhausted_window_is_told_once() -> None:
+    results = run(view(p) for p in (97, 3, 3, 5))
+    assert results == [[], [Notice("5-hour session has reset", "Now at 3 %.")], [], []]
+
+
+def test_reset_of_a_window_that_was_not_nearly_exhausted_is_quiet() -> None:
+    results = run(view(p) for p in (50, 85, 2))
+    assert [len(notes) for notes in results] == [0, 1, 0]
+
+
+def test_after_a_reset_the_thresholds_count_again() -> None:
+    results = run(view(p) for p in (50, 96, 1, 81, 96))
+    titles = [[n.title for n in notes] for notes in results]
+    assert titles == [
+        [],
+        ["5-hour session at 96 %"],
+        ["5-hour session has reset"],
+        ["5-hour session at 81 %"],
+        ["5-hour session at 96 %"],
+    ]
+
+
+# -- problems --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kind", [ErrorKind.RATE_LIMITED, ErrorKind.TOKEN_EXPIRED, ErrorKind.UNAUTHORIZED]
+)
+def test_a_new_problem_is_told_once_and_so_is_recovery(kind: ErrorKind) -> None:
+    healthy = view(40.0)
+    failing = view(40.0, error=kind)
+    results = run([healthy, failing, failing, failing, healthy, healthy])
+    assert [len(notes) for notes in results] == [0, 1, 0, 0, 1, 0]
+    assert results[1] == [Notice("Claude usage cannot be read", headline(failing.error))]  # type: ignore[arg-type]
+    assert results[4] == [Notice("Claude usage is readable again", "The numbers are current.")]
+
+
+def test_a_different_problem_is_told_too() -> None:
+    results = run(
+        [
+            view(40.0),
+            view(40.0, error=ErrorKind.RATE_LIMITED),
+            view(40.0, error=ErrorKind.TOKEN_EXPIRED),
+            view(40.0, error=ErrorKind.TOKEN_EXPIRED),
+        ]
+    )
+    assert [len(notes) for notes in results] == [0, 1, 1, 0]
+    assert results[2][0].message == headline(Problem(ErrorKind.TOKEN_EXPIRED, ""))
+
+
+@pytest.mark.parametrize(
+    "kind", [ErrorKind.NETWORK, ErrorKind.SERVER_ERROR, ErrorKind.BAD_RESPONSE]
+)
+def test_passing_faults_are_not_told(kind: ErrorKind) -> None:
+    results = run([view(40.0), view(40.0, error=kind), view(40.0, error=kind), view(40.0)])
+    assert results == [[], [], [], []]
+
+
+def test_a_network_blip_during_a_rate_limit_does_not_repeat_it() -> None:
+    limited = view(40.0, error=ErrorKind.RATE_LIMITED)
+    results = run([view(40.0), limited, view(40.0, error=ErrorKind.NETWORK), limited, view(40.0)])
+    titles = [[n.title for n in notes] for notes in results]
+    assert titles == [
+        [],
+        ["Claude usage cannot be read"],
+        [],
+        [],
+        ["Claude usage is readable again"],
+    ]
+
+
+def test_recovery_needs_numbers() -> None:
+    # No error but no data either (say, right after a reset of the credentials): not "readable".
+    results = run([view(40.0), view(40.0, error=ErrorKind.TOKEN_EXPIRED), view(None, None)])
+    assert [len(notes) for notes in results] == [0, 1, 0]
