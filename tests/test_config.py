@@ -246,3 +246,22 @@ def test_any_file_content_loads(tmp_path: Path, content: bytes) -> None:
     assert loaded.poll_interval >= MIN_POLL_INTERVAL
     assert 0 < loaded.warn_percent < loaded.critical_percent <= 100
     assert loaded.notify_percents
+
+
+@pytest.mark.parametrize(
+    ("written", "expected", "problem"),
+    [
+        ('icon_style = "mono"', "mono", False),
+        ('icon_style = "color"', "color", False),
+        ('icon_style = "sparkly"', "auto", True),
+        ("icon_style = 3", "auto", True),
+    ],
+)
+def test_icon_style_is_checked(
+    config_file: Path, written: str, expected: str, problem: bool
+) -> None:
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    config_file.write_text(written + "\n")
+    loaded = load_settings(config_file, NO_ENV)
+    assert loaded.icon_style == expected
+    assert any("icon_style" in p for p in loaded.problems) == problem

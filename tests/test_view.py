@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from claude_usage_tray.config import Settings
 from claude_usage_tray.errors import ErrorKind, Problem
+from claude_usage_tray.guidance import clock
 from claude_usage_tray.store import HistoryPoint, State, append_history
 from claude_usage_tray.usage import FIVE_HOUR, SEVEN_DAY, ExtraUsage, Usage, Window, parse_usage
 from claude_usage_tray.view import (
@@ -500,18 +501,26 @@ def test_pace_with_a_microscopic_climb_does_not_crash() -> None:
     assert status_lines(view, NOW)
 
 
-def test_week_pace_names_the_window() -> None:
-    history = tuple(
-        HistoryPoint(NOW - timedelta(minutes=m), {SEVEN_DAY: p}) for m, p in [(40, 60.0), (0, 80.0)]
-    )
+def test_week_pace_names_the_window_and_needs_hours_of_history() -> None:
     usage = Usage(
         (Window(SEVEN_DAY, "Week (all models)", 80.0, NOW + timedelta(days=1)),), None, NOW, "api"
     )
-    view = build_view(state_with(usage, history=history), NOW, SETTINGS)
-    line = pace_line(view, SEVEN_DAY, NOW)
+    # A 40-minute burst says nothing about the week.
+    burst = tuple(
+        HistoryPoint(NOW - timedelta(minutes=m), {SEVEN_DAY: p}) for m, p in [(40, 60.0), (0, 80.0)]
+    )
+    assert (
+        pace_line(build_view(state_with(usage, history=burst), NOW, SETTINGS), SEVEN_DAY, NOW)
+        is None
+    )
+    # Four hours at 5 % an hour reach 100 % four hours from now, before tomorrow's reset.
+    steady = tuple(
+        HistoryPoint(NOW - timedelta(hours=h), {SEVEN_DAY: p}) for h, p in [(4, 60.0), (0, 80.0)]
+    )
+    line = pace_line(build_view(state_with(usage, history=steady), NOW, SETTINGS), SEVEN_DAY, NOW)
     assert line is not None
-    assert line.startswith("At this pace the week (all models) limit is reached at ")
-    assert line.endswith("12:40")
+    assert line.startswith("At this pace the weekly limit is reached at ")
+    assert line.endswith(clock(NOW + timedelta(hours=4)))
 
 
 def test_local_time_is_used_for_clock_texts(monkeypatch: pytest.MonkeyPatch) -> None:

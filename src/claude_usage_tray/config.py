@@ -16,6 +16,7 @@ from pathlib import Path
 DEFAULT_API_BASE = "https://api.anthropic.com"
 API_BASE_ENV = "CLAUDE_USAGE_TRAY_API_BASE"
 MIN_POLL_INTERVAL = 60.0
+ICON_STYLES = ("auto", "color", "mono")
 DEFAULT_POLL_INTERVAL = 180.0
 
 
@@ -28,6 +29,9 @@ class Settings:
     critical_percent: float = 90.0
     notifications: bool = True
     notify_percents: tuple[float, ...] = (80.0, 95.0)
+    # "auto": a monochrome template icon in the macOS menu bar (it follows light/dark mode),
+    # the coloured gauge elsewhere; "color" or "mono" force one everywhere.
+    icon_style: str = "auto"
     # True when api_base came from CLAUDE_USAGE_TRAY_API_BASE (then it is never saved to the file).
     api_base_from_env: bool = field(default=False, compare=False)
     # Problems found while reading the file; shown by `doctor` and logged, never fatal.
@@ -41,6 +45,7 @@ _WRITABLE = (
     "critical_percent",
     "notifications",
     "notify_percents",
+    "icon_style",
 )
 
 
@@ -111,7 +116,13 @@ def _validated(raw: Mapping[str, object]) -> tuple[Settings, list[str]]:
         problems.append("notify_percents must be a list of percents; using 80 and 95")
         percents = list(defaults.notify_percents)
 
+    icon_style = raw.get("icon_style", "auto")
+    if icon_style not in ICON_STYLES:
+        problems.append('icon_style must be "auto", "color" or "mono"; using "auto"')
+        icon_style = "auto"
+
     settings = Settings(
+        icon_style=str(icon_style),
         poll_interval=interval,
         api_base=api_base,
         warn_percent=warn,

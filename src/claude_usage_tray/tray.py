@@ -75,7 +75,7 @@ class TrayIcon:
         )
         self._icon = pystray.Icon(
             APP_NAME,
-            icon=render(gauge_view(starting, self.settings), ICON_SIZE),
+            icon=render(gauge_view(starting, self.settings), ICON_SIZE, monochrome=self._mono),
             title="Claude usage · starting…",
             menu=self._to_pystray(build_menu(starting, utc_now(), self._context())),
         )
@@ -101,7 +101,7 @@ class TrayIcon:
             self._last_state = state
             now = utc_now()
             view = build_view(state, now, self.settings)
-            image = render(gauge_view(view, self.settings), ICON_SIZE)
+            image = render(gauge_view(view, self.settings), ICON_SIZE, monochrome=self._mono)
             text = tooltip(view, now)
             menu = self._to_pystray(build_menu(view, now, self._context()))
             notes, self._memory = notices_for(view, self._memory, self.settings.notify_percents)
@@ -111,6 +111,7 @@ class TrayIcon:
 
         def apply() -> None:
             icon.icon = image
+            self._mark_template(icon)
             icon.title = text
             icon.menu = menu
             self._set_tooltip(text)
@@ -178,6 +179,18 @@ class TrayIcon:
                 log.exception("menu action %s failed", action)
 
         return run
+
+    @property
+    def _mono(self) -> bool:
+        style = self.settings.icon_style
+        return style == "mono" or (style == "auto" and sys.platform == "darwin")
+
+    def _mark_template(self, icon: Any) -> None:
+        # macOS tints a template image for the menu bar's light or dark look; pystray keeps the
+        # NSImage it made from our PNG in `_icon_image`.
+        image = getattr(icon, "_icon_image", None)
+        if self._mono and sys.platform == "darwin" and image is not None:
+            image.setTemplate_(True)
 
     def _is_glib_backend(self) -> bool:
         module = type(self._icon).__module__

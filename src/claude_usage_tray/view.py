@@ -17,8 +17,13 @@ from claude_usage_tray.store import HistoryPoint, State
 from claude_usage_tray.usage import FIVE_HOUR, SEVEN_DAY, ExtraUsage, Usage, Window, apply_resets
 
 TOOLTIP_MAX = 127  # Windows truncates tray tooltips beyond this
+# How far back the pace looks, and how much history it needs, per kind of window: a session's
+# pace is its last three quarters of an hour; a week's needs hours, or one busy burst would
+# "predict" the weekly limit for Monday.
 PACE_LOOKBACK = timedelta(minutes=45)
 PACE_MIN_SPAN = timedelta(minutes=5)
+WEEK_PACE_LOOKBACK = timedelta(hours=24)
+WEEK_PACE_MIN_SPAN = timedelta(hours=3)
 PACE_HORIZON = timedelta(days=8)
 
 
@@ -156,16 +161,25 @@ def pace_line(view: View, window_id: str, now: datetime) -> str | None:
     reach = pace_reach(view.history, window, now)
     if reach is None or reach >= window.resets_at:
         return None
-    name = "session" if window_id == FIVE_HOUR else window.label.lower()
+    name = (
+        "session"
+        if window_id == FIVE_HOUR
+        else "weekly"
+        if window_id == SEVEN_DAY
+        else window.label
+    )
     return f"At this pace the {name} limit is reached at {clock(reach)}"
 
 
 def pace_reach(history: tuple[HistoryPoint, ...], window: Window, now: datetime) -> datetime | None:
+    session = window.id == FIVE_HOUR
+    lookback = PACE_LOOKBACK if session else WEEK_PACE_LOOKBACK
+    min_span = PACE_MIN_SPAN if session else WEEK_PACE_MIN_SPAN
     """When the window hits 100 % at the recent rate of climb; None if it is not climbing."""
     recent = [
         (p.at, p.percents[window.id])
         for p in history
-        if window.id in p.percents and now - PACE_LOOKBACK <= p.at <= now
+        if window.id in p.percents and now - lookback <= p.at <= now
     ]
     # Only the stretch since the last drop (a reset) says anything about the current window.
     start = 0
@@ -177,7 +191,7 @@ def pace_reach(history: tuple[HistoryPoint, ...], window: Window, now: datetime)
         return None
     (t0, p0), (t1, p1) = recent[0], recent[-1]
     span = (t1 - t0).total_seconds()
-    if span < PACE_MIN_SPAN.total_seconds() or p1 <= p0:
+    if span < min_span.total_seconds() or p1 <= p0:
         return None
     rate = (p1 - p0) / span  # percent per second
     seconds = (100.0 - window.percent) / rate

@@ -1,0 +1,568 @@
+"""The security sweep: every command, every server answer, and nowhere a token.
+
+Each scenario runs the real command line in subprocesses, in a throwaway home, against the fake
+usage API on 127.0.0.1, with a distinctive token. Afterwards every output, every file under the
+home (but the credentials file and its backups) and every log is searched for the token, its
+random part, any 16-character slice of it, and the refresh token. Around that: TLS verification
+cannot be switched off, plain http goes only to this machine, the app's files are private, the
+credentials file is only ever touched by reset/restore, and Keychain backups never reach a disk.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import re
+import secrets
+import stat
+import subprocess
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from claude_usage_tray import api
+from claude_usage_tray.api_base import validate_api_base
+from claude_usage_tray.backups import list_backups, reset_credentials, restore_credentials
+from claude_usage_tray.credentials import (
+    credentials_file,
+    keychain_account,
+    keychain_service,
+    read_credentials,
+)
+from claude_usage_tray.errors import ErrorKind, UsageError
+from claude_usage_tray.testing.fake_api import (
+    FakeUsageAPI,
+    Reply,
+    api_error,
+    missing_scope,
+    ok,
+    rate_limited,
+    redirect,
+    unauthorized,
+)
+from claude_usage_tray.testing.fake_keychain import FakeSecretStore
+
+from .cli_home import APP_DIR, CliHome, closed_port
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "claude_usage_tray"
+
+# Fresh random parts every run: a match can only have come from this run's credentials file.
+RANDOM_PART = secrets.token_urlsafe(48)[:60]
+TOKEN = "sk-ant-oat01-SweepToken" + RANDOM_PART
+REFRESH_RANDOM = secrets.token_urlsafe(48)[:60]
+REFRESH = "sk-ant-ort01-SweepRefresh" + REFRESH_RANDOM
+SLICE = 16
+
+
+# -- looking for the token -----------------------------------------------------------------------
+
+
+def _needles() -> list[tuple[str, str]]:
+    """(what it is, the text): never put the text itself in an assertion message."""
+    needles: list[tuple[str, str]] = []
+    for name, secret, random_part in (
+        ("access token", TOKEN, RANDOM_PART),
+        ("refresh token", REFRESH, REFRESH_RANDOM),
+    ):
+        needles.append((f"the whole {name}", secret))
+        needles.append((f"the random part of the {name}", random_part))
+        needles += [
+            (f"a {SLICE}-char slice of the {name} at {i}", secret[i : i + SLICE])
+            for i in range(len(secret) - SLICE + 1)
+        ]
+    return needles
+
+
+NEEDLES = _needles()
+
+
+def leaks(text: str | bytes) -> list[str]:
+    data = text if isinstance(text, str) else text.decode("utf-8", errors="replace")
+    return [name for name, needle in NEEDLES if needle in data]
+
+
+def _is_allowed_holder(home: CliHome, path: Path) -> bool:
+    """The credentials file and its backups hold the token by design."""
+    if path == home.credentials_path:
+        return True
+    return path.is_relative_to(home.backups_dir)
+
+
+def scan(home: CliHome, outputs: Iterable[tuple[str, str]] = ()) -> list[str]:
+    """Every place the token was found: outputs (labelled) and files under the home."""
+    found: list[str] = []
+    for label, text in outputs:
+        found += [f"{label}: {what}" for what in leaks(text)[:1]]
+    for path in sorted(home.root.rglob("*")):
+        if path.is_symlink() or not path.is_file() or _is_allowed_holder(home, path):
+            continue
+        hits = leaks(path.read_bytes())
+        found += [f"{path.relative_to(home.root)}: {what}" for what in hits[:1]]
+    return found
+
+
+def test_the_needles_find_what_they_should() -> None:
+    """The scanner itself: a truncated quote is found, the masked form and the prefix are not."""
+    assert leaks(f"Bearer {TOKEN[:30]}…")
+    assert leaks(REFRESH[-20:])
+    assert leaks(RANDOM_PART)
+    assert not leaks(f"token: sk-ant-oat01-…({len(TOKEN)} chars)")
+    assert not leaks("sk-ant-oat01-*** sk-ant-ort01-***")
+
+
+# -- a home and its commands ---------------------------------------------------------------------
+
+
+def credentials_bytes() -> bytes:
+    """The file as Claude Code writes it: the sign-in beside another tool's data, pretty JSON."""
+    expires = int((datetime.now(UTC) + timedelta(hours=8)).timestamp() * 1000)
+    document = {
+        "claudeAiOauth": {
+            "accessToken": TOKEN,
+            "refreshToken": REFRESH,
+            "expiresAt": expires,
+            "scopes": ["user:inference", "user:profile", "user:sessions:claude_code"],
+            "subscriptionType": "max",
+            "rateLimitTier": "default_claude_max_5x",
+        },
+        "mcpOAuth": {"srv|1": {"accessToken": "not-ours", "expiresAt": expires}},
+    }
+    return json.dumps(document, indent=2).encode()
+
+
+def new_home(root: Path, api_base: str) -> CliHome:
+    home = CliHome(root, api_base)
+    home.write_raw(credentials_bytes())
+    home.secrets = [TOKEN, REFRESH]
+    return home
+
+
+def statusline_input() -> str:
+    """A statusline object as Claude Code hands it to its statusline command."""
+    now = datetime.now(UTC)
+    return json.dumps(
+        {
+            "hook_event_name": "Status",
+            "session_id": "0c9f3e51-7a2b-4d18-b6e4-1f2a3b4c5d6e",
+            "transcript_path": "/home/u/.claude/projects/p/0c9f.jsonl",
+            "cwd": "/home/u/project",
+            "model": {"id": "claude-opus-4-1", "display_name": "Opus"},
+            "workspace": {"current_dir": "/home/u/project", "project_dir": "/home/u/project"},
+            "version": "2.1.80",
+            "output_style": {"name": "default"},
+            "cost": {"total_cost_usd": 0.01, "total_duration_ms": 45000},
+            "rate_limits": {
+                "five_hour": {
+                    "used_percentage": 51.2,
+                    "resets_at": int((now + timedelta(hours=2)).timestamp()),
+                },
+                "seven_day": {
+                    "used_percentage": 15.0,
+                    "resets_at": int((now + timedelta(days=3)).timestamp()),
+                },
+            },
+        }
+    )
+
+
+@dataclass(frozen=True)
+class FileMark:
+    data: bytes
+    mtime_ns: int
+    inode: int
+    mode: int
+
+
+def mark(path: Path) -> FileMark | None:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return FileMark(path.read_bytes(), info.st_mtime_ns, info.st_ino, stat.S_IMODE(info.st_mode))
+
+
+@dataclass
+class Sweep:
+    home: CliHome
+    outputs: list[tuple[str, str]]
+
+    def run(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        """One command; the credentials file must be exactly as it was before it."""
+        before = mark(self.home.credentials_path)
+        proc = self.home.run(*args, input=stdin)
+        label = " ".join(args) or "(no arguments)"
+        self.outputs += [(f"stdout of {label}", proc.stdout), (f"stderr of {label}", proc.stderr)]
+        assert "Traceback" not in proc.stdout + proc.stderr, label
+        if args[:2] not in (("credentials", "reset"), ("credentials", "restore")):
+            assert mark(self.home.credentials_path) == before, f"{label} touched the credentials"
+        return proc
+
+    def assert_no_leak(self) -> None:
+        found = scan(self.home, self.outputs)
+        assert not found, "token material found:\n" + "\n".join(found)
+
+
+STATE_READERS: tuple[tuple[str, ...], ...] = (
+    ("status",),
+    ("status", "--json"),
+    ("status", "--refresh"),
+    ("doctor",),
+)
+
+
+def run_state_readers(sweep: Sweep) -> None:
+    for argv in STATE_READERS:
+        sweep.run(*argv)
+    assert sweep.run("statusline", stdin=statusline_input()).returncode == 0
+    sweep.run("statusline", "--format", "{five_hour} {stale}", stdin="")
+    # What the command shows after the bridge recorded numbers, too.
+    sweep.run("status", "--json")
+
+
+def run_every_other_command(sweep: Sweep) -> None:
+    home = sweep.home
+    original = mark(home.credentials_path)
+    assert original is not None
+    sweep.run("--version")
+    assert sweep.run("no-such-command").returncode == 2
+    assert sweep.run("statusline", "install", "--dry-run").returncode == 0
+    assert sweep.run("statusline", "install").returncode == 0
+    assert sweep.run("statusline", "uninstall").returncode == 0
+    for action in ("status", "enable", "status", "disable"):
+        sweep.run("autostart", action)
+    sweep.run("credentials", "list")
+    reset = sweep.run("credentials", "reset", "--yes")
+    assert reset.returncode == 0, reset.stdout
+    assert not home.credentials_path.exists()
+    backups = list(home.backups_dir.iterdir())
+    assert [p.read_bytes() for p in backups] == [original.data]
+    sweep.run("credentials", "list")
+    sweep.run("status")  # signed out now
+    sweep.run("doctor")
+    assert sweep.run("credentials", "restore", "--yes").returncode == 0
+    restored = mark(home.credentials_path)
+    assert restored is not None
+    assert (restored.data, restored.mtime_ns, restored.mode) == (
+        original.data,
+        original.mtime_ns,
+        original.mode,
+    )
+    sweep.run("status", "--json")
+
+
+# -- the scenarios -------------------------------------------------------------------------------
+
+
+def html_echo() -> Reply:
+    """A 500 page from a broken proxy that echoes the request's Authorization header back."""
+    echoed = f"Bearer {TOKEN}"
+    page = (
+        f"<!DOCTYPE html><html><head><title>500 {echoed}</title></head><body>"
+        f"<h1>Internal Server Error</h1><pre>Authorization: {echoed}\n"
+        f"authorization={TOKEN}</pre></body></html>"
+    )
+    return Reply(500, page, headers={"Content-Type": "text/html"})
+
+
+def json_echo() -> Reply:
+    return api_error(400, "invalid_request_error", f"Invalid bearer token: {TOKEN}")
+
+
+def forbidden() -> Reply:
+    return api_error(403, "permission_error", f"Forbidden for Bearer {TOKEN}")
+
+
+SCENARIOS: dict[str, Reply] = {
+    "success": ok(42.0, 18.0),
+    "401": unauthorized(),
+    "403 scope": missing_scope(),
+    "403 echo": forbidden(),
+    "429": rate_limited("120"),
+    "500 html echoing the header": html_echo(),
+    "json error quoting the token": json_echo(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_no_token_anywhere_after_each_server_answer(tmp_path: Path, name: str) -> None:
+    with FakeUsageAPI(default=SCENARIOS[name]) as fake:
+        sweep = Sweep(new_home(tmp_path / "home", fake.url), [])
+        run_state_readers(sweep)
+        assert fake.request_count >= 1
+        # Every request carried the token where it belongs, and only there.
+        assert all(r.headers.get("authorization") == f"Bearer {TOKEN}" for r in fake.requests)
+    sweep.assert_no_leak()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="api._scrub replaces only the whole token: a server quoting part of it is stored "
+    "in state.json's last_error.detail (bug reported; remove this mark once fixed)",
+)
+@pytest.mark.parametrize(
+    "message",
+    [
+        f"Invalid token {TOKEN[:40]}...",
+        f"token …{TOKEN[-24:]} expired",
+    ],
+    ids=["head", "tail"],
+)
+def test_no_token_after_a_server_quotes_part_of_it(tmp_path: Path, message: str) -> None:
+    with FakeUsageAPI(default=api_error(401, "authentication_error", message)) as fake:
+        sweep = Sweep(new_home(tmp_path / "home", fake.url), [])
+        run_state_readers(sweep)
+    sweep.assert_no_leak()
+
+
+def test_a_redirect_is_not_followed_and_the_token_goes_nowhere_else(tmp_path: Path) -> None:
+    with FakeUsageAPI() as other, FakeUsageAPI() as fake:
+        fake.script([], default=redirect(f"{other.url}/api/oauth/usage"))
+        sweep = Sweep(new_home(tmp_path / "home", fake.url), [])
+        run_state_readers(sweep)
+        assert fake.request_count >= 1
+        # Not a request without the header either: nothing at all reached the other port.
+        assert other.request_count == 0
+        assert all("authorization" not in r.headers for r in other.requests)
+    sweep.assert_no_leak()
+
+
+def test_a_network_error_leaks_nothing(tmp_path: Path) -> None:
+    sweep = Sweep(new_home(tmp_path / "home", f"http://127.0.0.1:{closed_port()}"), [])
+    run_state_readers(sweep)
+    data = json.loads(sweep.run("status", "--json").stdout)
+    assert data["error"]["kind"] == ErrorKind.NETWORK.value
+    sweep.assert_no_leak()
+
+
+@pytest.mark.parametrize("scenario", ["success", "json error quoting the token"])
+def test_every_command_leaks_nothing_and_writes_only_private_files(
+    tmp_path: Path, scenario: str
+) -> None:
+    with FakeUsageAPI(default=SCENARIOS[scenario]) as fake:
+        sweep = Sweep(new_home(tmp_path / "home", fake.url), [])
+        run_state_readers(sweep)
+        run_every_other_command(sweep)
+        run_state_readers(sweep)
+    sweep.assert_no_leak()
+    # The app's top directories are checked on their own below (they are created 0755 today).
+    assert_private(sweep.home, roots=False)
+
+
+# -- file modes ----------------------------------------------------------------------------------
+
+
+def app_dirs(home: CliHome) -> list[Path]:
+    root = home.root
+    return [
+        root / ".local" / "state" / APP_DIR,
+        root / ".local" / "share" / APP_DIR,
+        root / ".config" / APP_DIR,
+        root / ".cache" / APP_DIR,
+    ]
+
+
+def walk(top: Path) -> Iterator[Path]:
+    if top.exists():
+        yield top
+        yield from top.rglob("*")
+
+
+def assert_private(home: CliHome, *, roots: bool = True, min_files: int = 4) -> None:
+    wrong: list[str] = []
+    seen_files = 0
+    for top in app_dirs(home):
+        for path in walk(top):
+            if path == top and not roots:
+                continue
+            mode = stat.S_IMODE(path.lstat().st_mode)
+            if path.is_symlink():
+                wrong.append(f"{path}: a symlink")
+            elif path.is_dir() and mode != 0o700:
+                wrong.append(f"{path}: dir {mode:o}")
+            elif path.is_file():
+                seen_files += 1
+                if mode != 0o600:
+                    wrong.append(f"{path}: file {mode:o}")
+    assert not wrong, "\n".join(wrong)
+    # What the commands wrote (store, bridge file, locks, log, backups) was really there.
+    assert seen_files >= min_files
+    # Claude Code's settings file, created by `statusline install` when there was none: private.
+    settings = home.claude_dir / "settings.json"
+    if settings.exists():
+        assert stat.S_IMODE(settings.stat().st_mode) == 0o600
+
+
+ROOTS_BUG = pytest.mark.xfail(
+    strict=True,
+    reason="paths.ensure_private_dir makes only the leaf 0700: the app's own state/data dir, "
+    "created as a parent of log/ or credential-backups/, stays 0755 (bug reported)",
+)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("status", "--json"),
+        ("statusline",),
+        pytest.param(("autostart", "status"), marks=ROOTS_BUG),
+        pytest.param(("statusline", "install", "--dry-run"), marks=ROOTS_BUG),
+        pytest.param(("credentials", "reset", "--yes"), marks=ROOTS_BUG),
+        pytest.param(("doctor",), marks=ROOTS_BUG),
+    ],
+    ids=" ".join,
+)
+def test_the_first_command_in_a_new_home_makes_only_private_dirs(
+    tmp_path: Path, argv: tuple[str, ...]
+) -> None:
+    with FakeUsageAPI() as fake:
+        sweep = Sweep(new_home(tmp_path / "home", fake.url), [])
+        sweep.run(*argv, stdin=statusline_input() if argv == ("statusline",) else None)
+    assert_private(sweep.home, min_files=1)
+    sweep.assert_no_leak()
+
+
+# -- TLS and the API address ---------------------------------------------------------------------
+
+INSECURE = re.compile(
+    r"verify\s*=\s*False|CERT_NONE|check_hostname\s*=\s*False|_create_unverified_context"
+    r"|ssl\._create_default_https_context|PYTHONHTTPSVERIFY"
+)
+
+
+def test_nothing_in_the_source_turns_tls_verification_off() -> None:
+    hits = [
+        f"{path.relative_to(SRC)}:{number}"
+        for path in sorted(SRC.rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if INSECURE.search(line)
+    ]
+    assert hits == []
+
+
+def test_fetch_usage_has_no_way_to_disable_verification() -> None:
+    parameters = inspect.signature(api.fetch_usage).parameters
+    # `transport` is the tests' in-memory transport; any new knob must come past this test.
+    assert list(parameters) == ["base", "token", "now", "transport", "timeout"]
+    assert not [p for p in parameters if re.search(r"verify|ssl|cert|insecure|tls", p, re.I)]
+    source = inspect.getsource(api.fetch_usage)
+    assert "verify=_ssl_verify()" in source
+    assert "follow_redirects=False" in source
+    # The verifier is a real one: an SSL context that checks names and certificates, or True.
+    context = api._ssl_verify()
+    if context is not True:
+        assert context.verify_mode.name == "CERT_REQUIRED"  # type: ignore[union-attr]
+        assert context.check_hostname  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://api.anthropic.com", True),
+        ("https://example.com/base/", True),
+        ("http://127.0.0.1:8080", True),
+        ("http://127.0.0.2", True),
+        ("http://[::1]:9", True),
+        ("http://localhost", True),
+        ("http://localhost.", True),
+        ("http://LOCALHOST:1", True),
+        ("http://10.0.0.1", False),
+        ("http://192.168.1.1", False),
+        ("http://0.0.0.0", False),
+        ("http://example.com", False),
+        ("http://127.0.0.1.example.com", False),
+        ("http://localhost.example.com", False),
+        ("http://2130706433", False),
+        ("http://[::ffff:7f00:1]", False),
+        ("http://user:pw@127.0.0.1", False),
+        ("http://evil.example@127.0.0.1", False),
+        ("http://127.0.0.1@evil.example", False),
+        ("http://evil.example#@127.0.0.1", False),
+        ("http://127.0.0.1/?next=x", False),
+        ("file:///etc/passwd", False),
+        ("file://localhost/etc/passwd", False),
+        ("ftp://127.0.0.1", False),
+        ("ws://127.0.0.1", False),
+        ("127.0.0.1:8080", False),
+        ("//127.0.0.1", False),
+        ("http:// 127.0.0.1", False),
+        ("http://127.0.0.1\n.evil.example", False),
+        ("", False),
+    ],
+)
+def test_plain_http_only_to_this_machine(url: str, allowed: bool) -> None:
+    if allowed:
+        assert validate_api_base(url) == url.strip().rstrip("/").replace("LOCALHOST", "localhost")
+    else:
+        with pytest.raises(UsageError) as caught:
+            validate_api_base(url)
+        assert caught.value.kind is ErrorKind.CONFIG
+
+
+def test_a_refused_address_makes_no_connection_and_no_leak(tmp_path: Path) -> None:
+    sweep = Sweep(new_home(tmp_path / "home", "http://10.0.0.1:9"), [])
+    data = json.loads(sweep.run("status", "--json").stdout)
+    assert data["error"]["kind"] == ErrorKind.CONFIG.value
+    sweep.run("doctor")
+    sweep.assert_no_leak()
+
+
+# -- the Keychain: backups never land on a disk in clear -------------------------------------------
+
+
+def test_keychain_backups_stay_in_the_keychain(tmp_path: Path) -> None:
+    home, data = tmp_path / "home", tmp_path / "data"
+    env = {"HOME": str(home), "USER": "sweep"}
+    (home / ".claude").mkdir(parents=True)
+    store = FakeSecretStore()
+    item = (keychain_service(env), keychain_account(env))
+    value = json.loads(credentials_bytes())
+    store.items[item] = json.dumps(value)
+    assert read_credentials(env, store).access_token == TOKEN
+    backups_dir = data / APP_DIR / "credential-backups"
+
+    first = reset_credentials(backups_dir, env, store)
+    assert first.keychain_saved and first.moved_file is None
+    assert item not in store.items
+    assert any(TOKEN in v for v in store.items.values())  # held by a backup item
+    assert not _disk_leaks(tmp_path)
+
+    # A new sign-in appears (file and Keychain); restoring keeps it as a backup of its own.
+    credentials_file(env).write_bytes(credentials_bytes())
+    store.items[item] = json.dumps(value)
+    restored = restore_credentials(backups_dir, env, store)
+    assert restored.keychain_restored and restored.set_aside is not None
+    assert store.items[item] == json.dumps(value)
+    assert len(list_backups(backups_dir, store)) == 1
+    # The moved file holds the token, by design; everything else on disk (markers) does not.
+    assert _disk_leaks(tmp_path, allowed={credentials_file(env)}, allowed_dir=backups_dir) == []
+    markers = list(backups_dir.glob("*.keychain"))
+    assert markers and all(not leaks(m.read_bytes()) for m in markers)
+
+
+def _disk_leaks(
+    root: Path, allowed: set[Path] | None = None, allowed_dir: Path | None = None
+) -> list[str]:
+    found = []
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or path in (allowed or set()):
+            continue
+        if allowed_dir is not None and path.suffix == ".json" and path.is_relative_to(allowed_dir):
+            continue  # a moved credentials file
+        if leaks(path.read_bytes()):
+            found.append(str(path.relative_to(root)))
+    return found
+
+
+def test_keychain_reset_writes_no_secret_even_without_a_file(tmp_path: Path) -> None:
+    env = {"HOME": str(tmp_path / "home"), "USER": "sweep"}
+    store = FakeSecretStore({(keychain_service(env), keychain_account(env)): TOKEN})
+    backups_dir = tmp_path / "backups"
+    reset_credentials(backups_dir, env, store)
+    assert not _disk_leaks(tmp_path)
+    restore_credentials(backups_dir, env, store)
+    assert not _disk_leaks(tmp_path)
+    assert os.listdir(backups_dir) == []
