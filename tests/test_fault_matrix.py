@@ -217,6 +217,7 @@ class Scenario:
     name: str
     phases: Sequence[Phase]
     needs_mount: bool = False
+    known_bug: str = ""  # a reported bug that makes this scenario fail today
 
 
 def minutes(n: float) -> float:
@@ -248,7 +249,7 @@ class World:
     last_good: float | None = None
     good_at: datetime | None = None
     sent_percent: float = 0.0
-    last_fetch: ErrorKind | None | str = "none"
+    last_fetch: ErrorKind | str | None = "none"
     violations: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -475,21 +476,35 @@ def _credentials_fault(name: str, event: Event, kind: ErrorKind) -> Scenario:
     )
 
 
+# The poller republishes the stored state between refreshes (poller.py, `_run`: "state =
+# self._refresher.store.read()"), not the refresher's in-memory state: while the state file
+# cannot be written, the tray falls back every minute to older numbers (or none) and loses the
+# error. Remove the mark once the poller republishes what the refresher holds.
+POLLER_REPUBLISHES_DISK = (
+    "poller republishes store.read(), not the refresher's in-memory state, while the state "
+    "file cannot be written"
+)
+
+
 def _store_fault(
     name: str, event: Event, undo: Event | None = None, mount: bool = False
 ) -> Scenario:
-    undo_events = (undo,) if undo else ()
+    """The store breaks in the middle of a 429 storm and stays broken through successes,
+    more 429s and server errors, then heals."""
     return Scenario(
         f"store {name}",
         (
             Phase(minutes(10)),
-            Phase(minutes(20), events=(event,)),
-            Phase(minutes(30), (rate("0"),)),
-            Phase(minutes(20), (JSON_500, OK)),
-            Phase(minutes(20), events=undo_events),
+            Phase(minutes(10), (rate("120", 120),)),
+            Phase(minutes(40), (rate("120", 120), OK, JSON_500, OK), events=(event,)),
+            Phase(minutes(20), events=(undo,) if undo else ()),
         ),
         needs_mount=mount,
+        known_bug="" if name in _DESTROYING else POLLER_REPUBLISHES_DISK,
     )
+
+
+_DESTROYING = ("torn mid-run", "garbage", "from a future version")
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -577,11 +592,11 @@ def _gap(answer: Answer, streak: int) -> float:
         return math.inf  # nothing until the sign-in changes
     if kind == ErrorKind.RATE_LIMITED:
         if answer.retry_after is None:
-            return min(RATE_LADDER_FIRST * 2 ** (streak - 1), RATE_LADDER_MAX)
-        floor = min(RETRY_AFTER_FLOOR_FIRST * 2 ** (streak - 1), RATE_LADDER_MAX)
+            return min(RATE_LADDER_FIRST * 2.0 ** (streak - 1), RATE_LADDER_MAX)
+        floor = min(RETRY_AFTER_FLOOR_FIRST * 2.0 ** (streak - 1), RATE_LADDER_MAX)
         return max(min(answer.retry_after, RETRY_AFTER_CEILING), floor)
     assert kind in TRANSIENT_KINDS
-    return min(BACKOFF_FIRST * 2 ** (streak - 1), BACKOFF_MAX)
+    return min(BACKOFF_FIRST * 2.0 ** (streak - 1), BACKOFF_MAX)
 
 
 def _family(kind: ErrorKind | None) -> str:
@@ -614,6 +629,7 @@ class Turns:
     """The poller's loop body, minus the thread: when to refresh, what to publish."""
 
     world: World
+    republish: Callable[[Refresher], State]
     next_due: datetime | None = None
     last_signature: str | None = None
     last_mtime: int | None = None
@@ -656,7 +672,7 @@ class Turns:
             or self.last_publish is None
             or now - self.last_publish >= timedelta(seconds=REPUBLISH)
         ):
-            state = refresher.store.read()
+            state = self.republish(refresher)
         self.last_mtime = mtime
         if state is not None:
             self.published = state
@@ -727,7 +743,7 @@ def honest(
     return None if view.state == want else f"state {view.state}, expected {want}"
 
 
-# -- running a scenario ------------------------------------------------------------------------------
+# -- running a scenario ----------------------------------------------------------------------
 
 
 @dataclass
@@ -741,6 +757,7 @@ class Result:
     budget: int = 0
     problems: list[str] = field(default_factory=list)
     skipped: str = ""
+    known_bug: str = ""
 
     @property
     def ok(self) -> bool:
@@ -775,7 +792,9 @@ def mount_permitted(root: Path) -> bool:
     probe = root / "mount-probe"
     probe.mkdir(exist_ok=True)
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs", str(probe)], capture_output=True
+        ["mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs", str(probe)],
+        check=False,
+        capture_output=True,
     )
     if done.returncode != 0:
         return False
@@ -783,19 +802,29 @@ def mount_permitted(root: Path) -> bool:
     return True
 
 
-def run_scenario(scenario: Scenario, root: Path) -> Result:
-    result = Result(scenario.name)
+def poller_republish(refresher: Refresher) -> State:
+    """What poller.py publishes on a turn without a refresh (store changed, or a minute passed)."""
+    return refresher.store.read()
+
+
+def run_scenario(
+    scenario: Scenario, root: Path, republish: Callable[[Refresher], State] = poller_republish
+) -> Result:
+    result = Result(scenario.name, known_bug=scenario.known_bug)
     if scenario.needs_mount and (shutil.which("mount") is None or not mount_permitted(root)):
         result.skipped = "mount not permitted here"
         return result
     clock = FakeClock(start_time())
     t0 = clock()
-    worlds: list[World] = []
-    responder = lambda n: worlds[0].respond(n)  # noqa: E731 - the world needs the fake's address
+    worlds: list[World] = []  # the world needs the fake's address, the fake the world's answers
+
+    def responder(n: int) -> Reply:
+        return worlds[0].respond(n)
+
     with FakeUsageAPI(responder=responder) as api, _captured_logs() as logs:
         world = World(root, clock, api)
         worlds.append(world)
-        turns = Turns(world)
+        turns = Turns(world, republish)
         try:
             for index, phase in enumerate(scenario.phases):
                 world.phase = phase
@@ -836,6 +865,9 @@ def _check_nothing_lost(world: World, log_lines: list[str], result: Result) -> N
     actual = path.read_bytes() if path.is_file() and not path.is_symlink() else None
     if actual != world.expected_credentials:
         result.problems.append("the credentials file changed")
+    leftovers = list(world.root.rglob(".state.json.*.tmp"))
+    if leftovers:
+        result.problems.append(f"{len(leftovers)} temp files left beside the store")
     for token in (TOKEN, NEW_TOKEN):
         for found in world.root.rglob("*"):
             if found.is_relative_to(world.home.claude_dir) or not found.is_file():
@@ -857,15 +889,17 @@ def run_matrix(scenarios: Sequence[Scenario] = SCENARIOS) -> list[Result]:
 
 def summary_table(results: Sequence[Result]) -> str:
     width = max(len(r.name) for r in results)
-    head = f"{'scenario':<{width}}  steps  crashes  requests  refused  budget  result"
+    head = f"{'scenario':<{width}}  steps  crashes  spent  refused  budget  result"
     lines = [head, "-" * len(head)]
     for r in results:
         if r.skipped:
             verdict = f"skipped ({r.skipped})"
         else:
             verdict = "ok" if r.ok else f"FAIL: {r.problems[0]}"
+            if r.known_bug and not r.ok:
+                verdict = f"known bug: {r.problems[0]}"
         lines.append(
-            f"{r.name:<{width}}  {r.steps:>5}  {r.crashes:>7}  {r.received:>8}  "
+            f"{r.name:<{width}}  {r.steps:>5}  {r.crashes:>7}  {r.attempts:>5}  "
             f"{r.attempts - r.received:>7}  {r.budget:>6}  {verdict}"
         )
     ran = [r for r in results if not r.skipped]
@@ -878,7 +912,7 @@ def summary_table(results: Sequence[Result]) -> str:
     return "\n".join(lines)
 
 
-# -- pytest ------------------------------------------------------------------------------------------
+# -- pytest ------------------------------------------------------------------------------------
 
 RESULTS: list[Result] = []
 
@@ -890,13 +924,32 @@ def _print_summary() -> Iterator[None]:
         print("\n" + summary_table(RESULTS))
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+def _param(scenario: Scenario) -> object:
+    marks = (
+        [pytest.mark.xfail(strict=True, reason=scenario.known_bug)] if scenario.known_bug else []
+    )
+    return pytest.param(scenario, id=scenario.name, marks=marks)
+
+
+@pytest.mark.parametrize("scenario", [_param(s) for s in SCENARIOS])
 def test_scenario(scenario: Scenario, tmp_path: Path) -> None:
     result = run_scenario(scenario, tmp_path)
     RESULTS.append(result)
     if result.skipped:
         pytest.skip(result.skipped)
     assert result.crashes == 0, result.problems
+    assert result.ok, "\n".join(result.problems)
+
+
+@pytest.mark.parametrize("scenario", [pytest.param(s, id=s.name) for s in SCENARIOS if s.known_bug])
+def test_store_faults_are_told_truly_when_the_refreshers_state_is_republished(
+    scenario: Scenario, tmp_path: Path
+) -> None:
+    # The fix proposed for POLLER_REPUBLISHES_DISK: publish what the refresher holds (its private
+    # `_read`, the disk merged with its in-memory state). With it, every store fault reads true.
+    result = run_scenario(scenario, tmp_path, republish=lambda refresher: refresher._read())
+    if result.skipped:
+        pytest.skip(result.skipped)
     assert result.ok, "\n".join(result.problems)
 
 

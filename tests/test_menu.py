@@ -216,7 +216,7 @@ def test_reset_asks_for_confirmation_and_says_where_the_backup_goes() -> None:
     assert reset.action is None  # the top entry only opens the confirmation
     said = " ".join(texts(reset.children))
     assert CONTEXT.credentials_path in said
-    assert "Nothing is deleted." in said
+    assert "Nothing is deleted" in said
     assert "/login" in said
     assert reset.children[-1] == Entry("Yes, move it aside", action="reset_credentials")
     assert [e.action for e in reset.children if e.action] == ["reset_credentials"]

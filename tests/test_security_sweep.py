@@ -525,7 +525,8 @@ def test_keychain_backups_stay_in_the_keychain(tmp_path: Path) -> None:
     backups_dir = data / APP_DIR / "credential-backups"
 
     first = reset_credentials(backups_dir, env, store)
-    assert first.keychain_saved and first.moved_file is None
+    assert first.keychain_saved
+    assert first.moved_file is None
     assert item not in store.items
     assert any(TOKEN in v for v in store.items.values())  # held by a backup item
     assert not _disk_leaks(tmp_path)
@@ -534,13 +535,15 @@ def test_keychain_backups_stay_in_the_keychain(tmp_path: Path) -> None:
     credentials_file(env).write_bytes(credentials_bytes())
     store.items[item] = json.dumps(value)
     restored = restore_credentials(backups_dir, env, store)
-    assert restored.keychain_restored and restored.set_aside is not None
+    assert restored.keychain_restored
+    assert restored.set_aside is not None
     assert store.items[item] == json.dumps(value)
     assert len(list_backups(backups_dir, store)) == 1
     # The moved file holds the token, by design; everything else on disk (markers) does not.
     assert _disk_leaks(tmp_path, allowed={credentials_file(env)}, allowed_dir=backups_dir) == []
     markers = list(backups_dir.glob("*.keychain"))
-    assert markers and all(not leaks(m.read_bytes()) for m in markers)
+    assert markers
+    assert all(not leaks(m.read_bytes()) for m in markers)
 
 
 def _disk_leaks(

@@ -10,11 +10,11 @@ import sys
 import tempfile
 import threading
 import webbrowser
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from claude_usage_tray import APP_NAME
 from claude_usage_tray.config import Settings, load_settings, save_setting
@@ -28,6 +28,12 @@ from claude_usage_tray.store import Store
 
 if TYPE_CHECKING:
     from claude_usage_tray.tray import TrayIcon
+
+
+class _Moved(Protocol):
+    @property
+    def next_steps(self) -> str: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -214,41 +220,45 @@ class TrayApp:
         threading.Thread(target=webbrowser.open, args=(USAGE_PAGE,), daemon=True).start()
 
     def _reset_credentials(self) -> None:
-        from claude_usage_tray.backups import NothingToDo, reset_credentials
+        from claude_usage_tray.backups import reset_credentials
 
-        try:
-            result = reset_credentials(
-                self.session.paths.backups_dir, self.session.environ, self.session.secret_store
-            )
-        except NothingToDo as exc:
-            self.tray.notify("Nothing to reset", str(exc))
-            return
-        except UsageError as exc:
-            self.tray.notify("Reset stopped", exc.message)
-            return
-        except OSError as exc:
-            self.tray.notify("Reset could not finish", _os_error_text(exc, self.session.paths))
-            return
-        self.tray.notify("Credentials moved aside", result.next_steps)
-        self.poller.poke()
+        session = self.session
+        self._move_credentials(
+            lambda: reset_credentials(
+                session.paths.backups_dir, session.environ, session.secret_store
+            ),
+            "Reset",
+            "Credentials moved aside",
+        )
 
     def _restore_credentials(self) -> None:
-        from claude_usage_tray.backups import NothingToDo, restore_credentials
+        from claude_usage_tray.backups import restore_credentials
+
+        session = self.session
+        self._move_credentials(
+            lambda: restore_credentials(
+                session.paths.backups_dir, session.environ, session.secret_store
+            ),
+            "Restore",
+            "Credentials restored",
+        )
+
+    def _move_credentials(self, move: Callable[[], _Moved], verb: str, done: str) -> None:
+        """Reset or restore (one implementation with the CLI, in backups.py) and say how it went."""
+        from claude_usage_tray.backups import NothingToDo
 
         try:
-            result = restore_credentials(
-                self.session.paths.backups_dir, self.session.environ, self.session.secret_store
-            )
+            result = move()
         except NothingToDo as exc:
-            self.tray.notify("Nothing to restore", str(exc))
+            self.tray.notify(f"Nothing to {verb.lower()}", str(exc))
             return
-        except UsageError as exc:
-            self.tray.notify("Restore stopped", exc.message)
+        except UsageError as exc:  # the Keychain refused or is locked
+            self.tray.notify(f"{verb} stopped", exc.message)
             return
         except OSError as exc:
-            self.tray.notify("Restore could not finish", _os_error_text(exc, self.session.paths))
+            self.tray.notify(f"{verb} could not finish", _os_error_text(exc, self.session.paths))
             return
-        self.tray.notify("Credentials restored", result.next_steps)
+        self.tray.notify(done, result.next_steps)
         self.poller.poke()
 
     def _toggle_notifications(self) -> None:

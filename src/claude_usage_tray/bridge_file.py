@@ -167,6 +167,7 @@ def loads(data: bytes | str) -> object:
 
 
 def finite_number(raw: object) -> float | None:
+    """A finite float from a JSON number (bools are not numbers here)."""
     if isinstance(raw, bool) or not isinstance(raw, int | float):
         return None
     try:

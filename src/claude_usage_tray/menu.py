@@ -93,8 +93,13 @@ def build_menu(view: View, now: datetime, context: MenuContext) -> tuple[Entry, 
         Entry(f"{i}. {line}") for i, line in enumerate(help_steps(kind, context.platform), 1)
     )
     where = context.credentials_path or "the credentials file"
+    # Paths on lines of their own: they are long, and a user may want to find them later.
     reset = (
-        *_lines(f"Moves {where} to a backup in {context.backups_dir}. Nothing is deleted."),
+        Entry("Moves the credentials file"),
+        Entry(f"    {where}"),
+        Entry("to a backup in"),
+        Entry(f"    {context.backups_dir}"),
+        Entry("Nothing is deleted; 'Restore credentials…' undoes it."),
         Entry("Then log in again: run claude, then /login."),
         SEPARATOR,
         Entry("Yes, move it aside", action="reset_credentials"),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,17 +79,27 @@ def ensure_private_dir(path: Path) -> Path:
 
 
 def write_private_file(path: Path, data: bytes) -> None:
-    """Write atomically: a 0600 temp file beside `path`, fsync, replace, fsync the directory.
+    """Write atomically, mode 0600, into a 0700 directory of our own."""
+    ensure_private_dir(path.parent)
+    write_atomically(path, data, mode=0o600)
+
+
+def write_atomically(path: Path, data: bytes, *, mode: int) -> None:
+    """A temp file beside `path` (made 0600 by mkstemp, then `mode`), fsync, replace, fsync dir.
 
     A reader sees the old file or the new one, never a torn mix; a crash mid-write leaves the old.
+    The directory must exist.
     """
-    ensure_private_dir(path.parent)
+    import tempfile
+
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        if os.name == "posix" and mode != 0o600:
+            os.chmod(tmp_name, mode)
         os.replace(tmp_name, path)
     except BaseException:
         with contextlib.suppress(OSError):

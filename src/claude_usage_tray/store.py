@@ -16,10 +16,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from claude_usage_tray.bridge_file import finite_number
 from claude_usage_tray.errors import Problem, parse_iso
 from claude_usage_tray.paths import AppPaths, ensure_private_dir, write_private_file
 from claude_usage_tray.schedule import Gate
-from claude_usage_tray.usage import Usage, finite_number, merge_bridged, parse_statusline
+from claude_usage_tray.usage import Usage, merge_bridged, parse_statusline
 
 log = logging.getLogger(__name__)
 

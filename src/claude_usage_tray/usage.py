@@ -6,12 +6,12 @@ keys are ignored, a window with wrong types is skipped. Only "nothing readable a
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
+from claude_usage_tray.bridge_file import finite_number
 from claude_usage_tray.errors import ErrorKind, UsageError, parse_iso
 
 Source = Literal["api", "statusline"]
@@ -156,17 +156,6 @@ class Usage:
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-def finite_number(raw: object) -> float | None:
-    """A finite float from a JSON number (bools are not numbers here)."""
-    if isinstance(raw, bool) or not isinstance(raw, int | float):
-        return None
-    try:
-        value = float(raw)
-    except OverflowError:
-        return None
-    return value if math.isfinite(value) else None
 
 
 def _percent(raw: object) -> float | None:

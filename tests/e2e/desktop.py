@@ -124,7 +124,7 @@ class Desktop:
             ],
             "trayer.log",
         )
-        if not wait_until(lambda: self.find_windows(name="panel"), 10):
+        if not wait_until(lambda: self.find_windows(name="panel"), 30):
             raise RuntimeError("trayer did not start")
         return self
 

@@ -264,3 +264,33 @@ def _assert_no_token(home: Home, proc: subprocess.Popen[str]) -> None:
     for path in home.root.rglob("*"):
         if path.is_file() and path.name != ".credentials.json":
             assert TOKEN.encode() not in path.read_bytes(), f"token leaked into {path}"
+
+
+def test_reset_from_the_menu_moves_the_credentials_aside(
+    desktop: Desktop, home: Home, api: FakeUsageAPI
+) -> None:
+    credentials = home.root / ".claude" / ".credentials.json"
+    original = credentials.read_bytes()
+    proc = home.launch()
+    try:
+        geometry = _icon(desktop)
+        assert api.wait_for_requests(1, 20)
+        assert wait_until(lambda: Store(home.paths).read().snapshot is not None, 10)
+        _open_menu(desktop, geometry)
+        # Into the confirming submenu; its last item is the confirmation.
+        desktop.keys(*["Down"] * home.menu_position("Reset credentials file…"), "Right")
+        time.sleep(0.3)
+        desktop.screenshot(ARTIFACTS / "menu-reset-confirm.png")
+        desktop.keys("Up", "Return")
+        backups = home.paths.data_dir / "credential-backups"
+        assert wait_until(lambda: not credentials.exists(), 10), "the file was not moved"
+        moved = [p for p in backups.glob("*.json")]
+        assert len(moved) == 1
+        assert moved[0].read_bytes() == original  # every byte kept
+        assert moved[0].stat().st_mode & 0o777 == 0o600
+        # The tray now says the user is signed out, and a notification tells what to do next.
+        assert wait_until(lambda: Store(home.paths).read().last_error is not None, 15)
+        assert Store(home.paths).read().last_error.kind.value == "no_credentials"  # type: ignore[union-attr]
+        desktop.screenshot(ARTIFACTS / "after-reset.png")
+    finally:
+        _stop(proc)
