@@ -6,6 +6,7 @@ import json
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -531,3 +532,17 @@ def test_local_time_is_used_for_clock_texts(monkeypatch: pytest.MonkeyPatch) -> 
     usage = usage_at(NOW, five_reset=datetime(2026, 3, 10, 14, 30, tzinfo=UTC))
     text = tooltip(build_view(state_with(usage), NOW, SETTINGS), NOW)
     assert "20:00" in text
+
+
+def test_numbers_claude_code_just_handed_over_are_current_despite_a_sign_in_problem() -> None:
+    bridged = replace(usage_at(NOW - timedelta(seconds=20)), source="statusline")
+    signed_out = Problem(ErrorKind.NO_CREDENTIALS, "Not signed in")
+    state = state_with(bridged, signed_out, error_at=NOW - timedelta(seconds=5))
+    assert not build_view(state, NOW, SETTINGS).stale
+    # The same numbers from the API, or bridged numbers past the poll interval, are stale.
+    from_api = replace(bridged, source="api")
+    assert build_view(
+        state_with(from_api, signed_out, NOW - timedelta(seconds=5)), NOW, SETTINGS
+    ).stale
+    old = replace(bridged, fetched_at=NOW - timedelta(minutes=4))
+    assert build_view(state_with(old, signed_out, NOW - timedelta(seconds=5)), NOW, SETTINGS).stale

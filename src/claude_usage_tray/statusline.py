@@ -38,7 +38,8 @@ REWRITE_AFTER_SECONDS = 20.0
 SAME_RESET_SLACK_SECONDS = 60.0
 # The tray's rule at the default poll interval (180 s): two missed polls and a minute of grace.
 # The bridge does not load the settings file to stay fast, so a custom poll_interval leaves this.
-STALE_AFTER_SECONDS = 2 * 180 + 60
+POLL_SECONDS = 180  # the default poll interval (settings are not loaded on this path)
+STALE_AFTER_SECONDS = 2 * POLL_SECONDS + 60
 STALE_MARK = "*"
 FIELDS = ("five_hour", "seven_day", "five_hour_resets", "seven_day_resets", "stale")
 FIVE_HOUR, SEVEN_DAY = bridge_file.WINDOW_IDS
@@ -141,13 +142,15 @@ def newest_known(state_dir: str, now: float) -> Known | None:
     """What the bridge file and the store know, the newer one winning window by window."""
     known: list[Known] = []
     error_at: float | None = None
+    from_bridge: Known | None = None
     bridged = bridge_file.read_bridge(os.path.join(state_dir, bridge_file.BRIDGE_FILE_NAME))
     if bridged is not None:
         at, limits = bridged["at"], bridged["rate_limits"]
         # read_bridge made them so; this tells the type checker.
         assert isinstance(at, float)
         assert isinstance(limits, dict)
-        known.append(Known(windows_from_rate_limits(limits), at))
+        from_bridge = Known(windows_from_rate_limits(limits), at)
+        known.append(from_bridge)
     stored = read_store(os.path.join(state_dir, STORE_FILE_NAME))
     if stored is not None:
         known.append(stored[0])
@@ -159,8 +162,13 @@ def newest_known(state_dir: str, now: float) -> Known | None:
     for item in known:  # oldest first: the newer one's windows replace the older one's
         windows.update(item.windows)
     newest = known[-1].at
-    # As the tray decides: an error since the newest numbers, or numbers gone old, are stale.
-    stale = (error_at is not None and error_at >= newest) or now - newest > STALE_AFTER_SECONDS
+    # As view.is_stale: an error since the numbers makes them stale, unless they are Claude
+    # Code's own from within the poll interval.
+    age = now - newest
+    bridged_recently = known[-1] is from_bridge and age < POLL_SECONDS
+    stale = (error_at is not None and error_at >= newest and not bridged_recently) or (
+        age > STALE_AFTER_SECONDS
+    )
     return Known(windows, newest, stale)
 
 

@@ -58,14 +58,19 @@ def is_stale(state: State, now: datetime, interval: timedelta) -> bool:
     snapshot = state.snapshot
     if snapshot is None:
         return False
+    age = now - snapshot.fetched_at
+    # Numbers Claude Code handed over within the poll interval are current, whatever the API or
+    # the sign-in says; any other failure since the numbers means they could not be refreshed.
+    bridged_recently = snapshot.source == "statusline" and age < interval
     if (
         state.error_at is not None
         and state.last_error is not None
         and state.error_at >= snapshot.fetched_at
+        and not bridged_recently
     ):
         return True
     # Two missed polls and a minute of grace: past this, the numbers are old news.
-    return now - snapshot.fetched_at > interval * 2 + timedelta(minutes=1)
+    return age > interval * 2 + timedelta(minutes=1)
 
 
 def build_view(state: State, now: datetime, settings: Settings) -> View:
