@@ -298,11 +298,6 @@ def test_no_token_anywhere_after_each_server_answer(tmp_path: Path, name: str) -
     sweep.assert_no_leak()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="api._scrub replaces only the whole token: a server quoting part of it is stored "
-    "in state.json's last_error.detail (bug reported; remove this mark once fixed)",
-)
 @pytest.mark.parametrize(
     "message",
     [
@@ -396,22 +391,15 @@ def assert_private(home: CliHome, *, roots: bool = True, min_files: int = 4) -> 
         assert stat.S_IMODE(settings.stat().st_mode) == 0o600
 
 
-ROOTS_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="paths.ensure_private_dir makes only the leaf 0700: the app's own state/data dir, "
-    "created as a parent of log/ or credential-backups/, stays 0755 (bug reported)",
-)
-
-
 @pytest.mark.parametrize(
     "argv",
     [
         ("status", "--json"),
         ("statusline",),
-        pytest.param(("autostart", "status"), marks=ROOTS_BUG),
-        pytest.param(("statusline", "install", "--dry-run"), marks=ROOTS_BUG),
-        pytest.param(("credentials", "reset", "--yes"), marks=ROOTS_BUG),
-        pytest.param(("doctor",), marks=ROOTS_BUG),
+        ("autostart", "status"),
+        ("statusline", "install", "--dry-run"),
+        ("credentials", "reset", "--yes"),
+        ("doctor",),
     ],
     ids=" ".join,
 )

@@ -149,12 +149,37 @@ def _ssl_verify() -> ssl.SSLContext | bool:
 
 def _scrub(text: str, token: str) -> str:
     """One line, no token, at most ~200 characters."""
-    text = _CONTROL.sub(" ", text).strip()
+    from claude_usage_tray.logs import mask_secrets
+
+    text = _CONTROL.sub(" ", text).strip()[: _DETAIL_CHARS * 4]
     if token:
         text = text.replace(token, "[token]")
+        text = _mask_token_parts(text, token)
+    text = mask_secrets(text)
     if len(text) > _DETAIL_CHARS:
         text = text[: _DETAIL_CHARS - 1].rstrip() + "…"
     return text
+
+
+_TOKEN_PART = 8  # a quoted run this long that also occurs in the token is taken for part of it
+
+
+def _mask_token_parts(text: str, token: str) -> str:
+    """Mask every run of 8+ characters that also occurs in the token (a server quoting its head
+    or tail). Quadratic in the text, which is cut short before this is called."""
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        end = i + _TOKEN_PART
+        if end <= len(text) and text[i:end] in token:
+            while end < len(text) and text[i : end + 1] in token:
+                end += 1
+            out.append("[token]")
+            i = end
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
 
 
 def _decode_json(data: bytes) -> object:

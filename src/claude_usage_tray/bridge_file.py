@@ -236,8 +236,25 @@ def render_bridge(rate_limits: RateLimits, at: float) -> bytes:
 
 
 def ensure_private_dir(path: str) -> None:
-    """`path` and its parents exist; the leaf is 0700 (parents that are not ours are left alone)."""
-    os.makedirs(path, mode=0o700, exist_ok=True)
+    """`path` exists and is 0700, and so is every folder this call had to create for it.
+
+    os.makedirs gives `mode` to the leaf only: a missing parent such as our own
+    ~/.local/state/claude-usage-tray would come out 0755. Existing folders keep their modes,
+    except the leaf, which is ours.
+    """
+    missing: list[str] = []
+    current = os.path.abspath(path)
+    while not os.path.isdir(current):
+        missing.append(current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    for folder in reversed(missing):
+        try:  # noqa: SIM105 (contextlib costs the statusline path an import)
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            pass  # made meanwhile by another process (or a file is in the way: the next fails)
     if os.name == "posix":
         try:
             if os.stat(path).st_mode & 0o777 != 0o700:

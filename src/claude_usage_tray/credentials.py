@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import math
 import os
 import re
 from collections.abc import Mapping
@@ -240,12 +239,13 @@ def _capital(text: str) -> str:
 
 
 def _epoch_ms(raw: object) -> datetime | None:
-    if isinstance(raw, bool) or not isinstance(raw, int | float):
-        return None
-    if not math.isfinite(raw):
+    from claude_usage_tray.bridge_file import finite_number
+
+    value = finite_number(raw)  # also None for an integer too big for a float
+    if value is None:
         return None
     try:
-        return datetime.fromtimestamp(raw / 1000, UTC)
+        return datetime.fromtimestamp(value / 1000, UTC)
     except (OverflowError, OSError, ValueError):
         return None
 

@@ -69,12 +69,10 @@ def app_paths() -> AppPaths:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create `path` (and parents); make the leaf 0700. Parents not ours are left alone."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if os.name == "posix":
-        with contextlib.suppress(OSError):
-            if path.stat().st_mode & 0o777 != 0o700:
-                path.chmod(0o700)
+    """Create `path` and any missing parents 0700 (existing parents are left alone)."""
+    from claude_usage_tray.bridge_file import ensure_private_dir as make_private
+
+    make_private(os.fspath(path))
     return path
 
 
