@@ -18,8 +18,6 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
 from claude_usage_tray.paths import AppPaths
 from claude_usage_tray.store import State, Store
 
@@ -166,11 +164,6 @@ def test_killed_writers_never_leave_a_torn_store(tmp_path: Path) -> None:
     print(f"\ntemp files left after each of {KILLS} kills: {left}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a temp file orphaned by a killed writer stays forever: nothing removes stale "
-    ".state.json.*.tmp files (proposed: Store.update removes those older than a minute)",
-)
 def test_stale_temp_files_are_cleaned_up_on_the_next_update(tmp_path: Path) -> None:
     paths = _paths(tmp_path)
     Store(paths).update(lambda s: s)

@@ -11,6 +11,7 @@ import sys
 import tempfile
 import textwrap
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -623,3 +624,34 @@ def test_store_read_of_any_bytes_never_raises(content: bytes) -> None:
         assert isinstance(store.read(), State)
         state = store.update(lambda s: s.with_snapshot(usage_at(T0)))
         assert store.read() == state
+
+
+def test_a_store_from_a_newer_version_is_set_aside_not_overwritten(
+    store: Store, paths: AppPaths
+) -> None:
+    paths.state_dir.mkdir(parents=True, exist_ok=True)
+    newer = b'{"version": 99, "something": "we do not understand"}'
+    paths.store_file.write_bytes(newer)
+    assert store.read() == State()  # read as empty...
+    store.update(lambda s: s)
+    kept = paths.state_dir / "state.from-v99.json"
+    assert kept.read_bytes() == newer  # ...but kept, byte for byte, for that newer version
+    assert json.loads(paths.store_file.read_bytes())["version"] == 1
+
+
+def test_temp_files_left_by_a_killed_writer_are_removed_after_a_minute(
+    store: Store, paths: AppPaths
+) -> None:
+    store.update(lambda s: s)
+    old = paths.state_dir / ".state.json.abc123.tmp"
+    young = paths.state_dir / ".bridge.json.42.1.tmp"
+    foreign = paths.state_dir / "notes.tmp"
+    for path in (old, young, foreign):
+        path.write_bytes(b"partial")
+    an_hour_ago = time.time() - 3600
+    os.utime(old, (an_hour_ago, an_hour_ago))
+    os.utime(foreign, (an_hour_ago, an_hour_ago))
+    store.update(lambda s: s)
+    assert not old.exists()
+    assert young.exists()  # may still be in the middle of being written
+    assert foreign.exists()  # not ours

@@ -124,7 +124,8 @@ class Poller:
                     or last_publish is None
                     or now - last_publish >= REPUBLISH
                 ):
-                    state = self._refresher.store.read()
+                    # The refresher's view: while the disk cannot be written it holds newer state.
+                    state = self._refresher.current_state()
                 last_store_mtime = mtime
                 if state is not None:
                     self._publish(state)

@@ -93,7 +93,7 @@ class Refresher:
             # Found locally, no request: remember it so every shell can explain it.
             return Outcome(self._record_local_problem(exc.problem, now), False, None)
 
-        state = self._read()
+        state = self.current_state()
         fingerprint = token_fingerprint(creds.access_token, state.salt) if state.salt else None
         decision = self._decide(state, fingerprint, now, signature, manual)
         if decision.at is None:
@@ -108,7 +108,7 @@ class Refresher:
         try:
             with self._fetch_lock():
                 # Someone else may have fetched while we waited: decide again on fresh state.
-                state = self._read()
+                state = self.current_state()
                 now = self.clock()
                 if not state.salt:
                     state = self._update(lambda s: s)
@@ -119,12 +119,12 @@ class Refresher:
                 return self._fetch(creds.access_token, fingerprint, signature, now, manual)
         except StoreBusy:
             log.info("another process is fetching; showing the stored state")
-            return Outcome(self._read(), False, decision)
+            return Outcome(self.current_state(), False, decision)
 
     def _after_fetch_in_flight(self, state: State) -> State:
         try:
             with self._fetch_lock():
-                return self._read()
+                return self.current_state()
         except StoreBusy:
             return state
 
@@ -195,7 +195,7 @@ class Refresher:
             return state
         return self._update(lambda s: s.with_error(None, now) if _is_local(s) else s)
 
-    def _read(self) -> State:
+    def current_state(self) -> State:
         """The shared state, or our in-memory copy while the state file cannot be written."""
         disk = self.store.read()
         memory = self._memory
@@ -216,7 +216,7 @@ class Refresher:
             # every turn would ask the server again): carry on in memory until writes work.
             if self._memory is None:
                 log.warning("could not write the state file, keeping state in memory: %s", exc)
-            base = self._read()
+            base = self.current_state()
             if len(base.salt) < 16:
                 base = replace(base, salt=os.urandom(16))
             self._memory = change(base)

@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -32,6 +33,7 @@ HISTORY_MIN_SPACING = timedelta(minutes=2)
 MAX_GATES = 4
 # The store is small (a few hundred KiB at most); anything larger is not ours.
 MAX_STORE_BYTES = 4 * 1024 * 1024
+STALE_TEMP_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +178,11 @@ class Store:
 
     def __init__(self, paths: AppPaths) -> None:
         self.paths = paths
+        # The last parse, keyed by the file's identity: a week of history is ~200 KB of JSON,
+        # and the tray re-reads the store every few seconds while nothing has changed.
+        self._parsed: tuple[tuple[int, int, int], State] | None = None
+        # Set when the file on disk was written by a newer version of the app.
+        self._foreign_version: int | None = None
 
     def read(self) -> State:
         """The current state, with newer statusline numbers folded in. Never raises.
@@ -205,8 +212,13 @@ class Store:
         return parse_statusline({"rate_limits": raw.get("rate_limits")}, received)
 
     def _read_state(self) -> State:
+        self._foreign_version = None
         try:
             with self.paths.store_file.open("rb") as handle:
+                info = os.fstat(handle.fileno())
+                key = (info.st_mtime_ns, info.st_size, info.st_ino)
+                if self._parsed is not None and self._parsed[0] == key:
+                    return self._parsed[1]
                 data = handle.read(MAX_STORE_BYTES + 1)
         except FileNotFoundError:
             return State()
@@ -217,12 +229,17 @@ class Store:
             log.warning("state file larger than %d bytes, treating as empty", MAX_STORE_BYTES)
             return State()
         try:
-            state = State.from_json(json.loads(data))
+            raw = json.loads(data)
+            state = State.from_json(raw)
         except (ValueError, RecursionError, OverflowError):
-            state = None
+            raw, state = None, None
         if state is None:
+            version = raw.get("version") if isinstance(raw, dict) else None
+            if type(version) is int and version > STORE_VERSION:
+                self._foreign_version = version
             log.warning("state file torn or from another version, treating as empty")
             return State()
+        self._parsed = (key, state)
         return state
 
     def update(self, change: Callable[[State], State], *, timeout: float = 10.0) -> State:
@@ -233,6 +250,8 @@ class Store:
         """
         with self._lock(self.paths.store_lock, timeout):
             state = self.read()
+            self._keep_newer_version()
+            self._remove_stale_temp_files()
             if len(state.salt) < 16:
                 state = replace(state, salt=os.urandom(16))
             new_state = change(state)
@@ -261,6 +280,37 @@ class Store:
             yield
         finally:
             lock.release()
+
+    def _keep_newer_version(self) -> None:
+        """A store from a newer app is set aside, not overwritten: going back a version and
+        forth again loses nothing."""
+        version = self._foreign_version
+        if version is None:
+            return
+        target = self.paths.store_file.with_name(f"state.from-v{version}.json")
+        try:
+            os.replace(self.paths.store_file, target)
+            log.warning("state file from version %d kept as %s", version, target)
+        except OSError as exc:
+            log.warning("could not set aside the newer state file: %s", exc)
+
+    def _remove_stale_temp_files(self) -> None:
+        """A writer killed mid-write leaves its temp file behind; nothing else would remove it.
+
+        Called under the store lock, so no state write is in flight; a minute is far longer than
+        any bridge write takes.
+        """
+        cutoff = time.time() - STALE_TEMP_SECONDS
+        try:
+            names = os.listdir(self.paths.state_dir)
+        except OSError:
+            return
+        for name in names:
+            if name.endswith(".tmp") and name.startswith((".state.json.", ".bridge.json.")):
+                path = self.paths.state_dir / name
+                with contextlib.suppress(OSError):
+                    if path.stat().st_mtime < cutoff:
+                        path.unlink()
 
 
 class StoreBusy(Exception):
