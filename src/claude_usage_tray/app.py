@@ -209,6 +209,10 @@ class TrayApp:
             return None
 
     def _details(self) -> None:
+        """Left click: the same menu where the backend can pop it up, else the details as a
+        notification."""
+        if self.tray.popup_menu():
+            return
         from claude_usage_tray.refresh import utc_now
         from claude_usage_tray.view import build_view, status_lines
 

@@ -130,6 +130,30 @@ class TrayIcon:
         self.settings = settings
         self.rebuild()
 
+    def popup_menu(self) -> bool:
+        """Open the menu under the icon (GTK's StatusIcon, on a left click); False if this
+        backend cannot. Called from the toolkit's own event handler, so on its main thread."""
+        icon = self._icon
+        status_icon = getattr(icon, "_status_icon", None)
+        menu = getattr(icon, "_menu_handle", None)
+        if status_icon is None or menu is None:
+            return False
+        try:
+            from gi.repository import Gtk
+
+            menu.popup(
+                None,
+                None,
+                Gtk.StatusIcon.position_menu,
+                status_icon,
+                0,
+                Gtk.get_current_event_time(),
+            )
+        except Exception:
+            log.warning("could not open the menu on a left click", exc_info=True)
+            return False
+        return True
+
     def notify(self, title: str, message: str) -> None:
         icon = self._icon
         if icon is None or not getattr(icon, "HAS_NOTIFICATION", False):

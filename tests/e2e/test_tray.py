@@ -294,3 +294,19 @@ def test_reset_from_the_menu_moves_the_credentials_aside(
         desktop.screenshot(ARTIFACTS / "after-reset.png")
     finally:
         _stop(proc)
+
+
+def test_a_left_click_opens_the_same_menu(desktop: Desktop, home: Home, api: FakeUsageAPI) -> None:
+    proc = home.launch()
+    try:
+        geometry = _icon(desktop)
+        assert api.wait_for_requests(1, 20)
+        before = len(desktop.window_names())
+        desktop.click(*geometry.centre, button=1)
+        assert wait_until(lambda: len(desktop.window_names()) > before, 5), "no menu on left click"
+        time.sleep(0.3)
+        desktop.screenshot(ARTIFACTS / "menu-left-click.png")
+        desktop.keys("Up", "Return")  # Quit, the last item: it is the same menu
+        assert proc.wait(10) == 0
+    finally:
+        _stop(proc)
