@@ -28,42 +28,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from claude_usage_tray.testing.claude_code import statusline_input
+
 TARGET_RATIO = 2.0
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def feed(percent: float | None) -> bytes:
-    now = datetime.now(UTC)
-    obj: dict[str, object] = {
-        "hook_event_name": "Status",
-        "session_id": "6f1c2a9e-0b7d-4c55-9a8e-3d2f1b0c4e77",
-        "transcript_path": "/home/u/.claude/projects/p/6f1c.jsonl",
-        "cwd": "/home/u/project",
-        "model": {"id": "claude-opus-4-1", "display_name": "Opus"},
-        "workspace": {"current_dir": "/home/u/project", "project_dir": "/home/u/project"},
-        "version": "2.1.80",
-        "output_style": {"name": "default"},
-        "cost": {
-            "total_cost_usd": 0.0123,
-            "total_duration_ms": 45000,
-            "total_api_duration_ms": 2300,
-            "total_lines_added": 156,
-            "total_lines_removed": 23,
-        },
-        "exceeds_200k_tokens": False,
-    }
-    if percent is not None:
-        obj["rate_limits"] = {
-            "five_hour": {
-                "used_percentage": percent,
-                "resets_at": int((now + timedelta(hours=2)).timestamp()),
-            },
-            "seven_day": {
-                "used_percentage": 15,
-                "resets_at": int((now + timedelta(days=3)).timestamp()),
-            },
-        }
-    return json.dumps(obj).encode()
+    return json.dumps(statusline_input(percent, 15, rate_limits=percent is not None)).encode()
 
 
 def seed_store(state_home: Path) -> None:

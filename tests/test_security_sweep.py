@@ -34,6 +34,7 @@ from claude_usage_tray.credentials import (
     read_credentials,
 )
 from claude_usage_tray.errors import ErrorKind, UsageError
+from claude_usage_tray.testing import claude_code
 from claude_usage_tray.testing.fake_api import (
     FakeUsageAPI,
     Reply,
@@ -143,30 +144,7 @@ def new_home(root: Path, api_base: str) -> CliHome:
 
 def statusline_input() -> str:
     """A statusline object as Claude Code hands it to its statusline command."""
-    now = datetime.now(UTC)
-    return json.dumps(
-        {
-            "hook_event_name": "Status",
-            "session_id": "0c9f3e51-7a2b-4d18-b6e4-1f2a3b4c5d6e",
-            "transcript_path": "/home/u/.claude/projects/p/0c9f.jsonl",
-            "cwd": "/home/u/project",
-            "model": {"id": "claude-opus-4-1", "display_name": "Opus"},
-            "workspace": {"current_dir": "/home/u/project", "project_dir": "/home/u/project"},
-            "version": "2.1.80",
-            "output_style": {"name": "default"},
-            "cost": {"total_cost_usd": 0.01, "total_duration_ms": 45000},
-            "rate_limits": {
-                "five_hour": {
-                    "used_percentage": 51.2,
-                    "resets_at": int((now + timedelta(hours=2)).timestamp()),
-                },
-                "seven_day": {
-                    "used_percentage": 15.0,
-                    "resets_at": int((now + timedelta(days=3)).timestamp()),
-                },
-            },
-        }
-    )
+    return json.dumps(claude_code.statusline_input())
 
 
 @dataclass(frozen=True)

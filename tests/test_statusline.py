@@ -36,6 +36,7 @@ from claude_usage_tray.statusline import (
     then_timeout,
 )
 from claude_usage_tray.store import Store
+from claude_usage_tray.testing.claude_code import statusline_input
 from claude_usage_tray.usage import ExtraUsage, Usage, Window
 
 # Never on the bridge's path: GUI, HTTP, TLS, Keychain, sockets, and the slow general-purpose
@@ -93,46 +94,6 @@ def env(tmp_path: Path) -> dict[str, str]:
 def paths(tmp_path: Path) -> AppPaths:
     # The same directories platformdirs picks from the XDG variables in `env`.
     return _paths(tmp_path)
-
-
-def feed(
-    five: float | None = 51.2,
-    seven: float | None = 15.0,
-    *,
-    five_resets: datetime | None = None,
-    seven_resets: datetime | None = None,
-    rate_limits: bool = True,
-) -> dict[str, object]:
-    """A statusline object as Claude Code writes it."""
-    now = datetime.now(UTC)
-    obj: dict[str, object] = {
-        "hook_event_name": "Status",
-        "session_id": "6f1c2a9e-0b7d-4c55-9a8e-3d2f1b0c4e77",
-        "transcript_path": "/home/u/.claude/projects/p/6f1c.jsonl",
-        "cwd": "/home/u/project",
-        "model": {"id": "claude-opus-4-1", "display_name": "Opus"},
-        "workspace": {"current_dir": "/home/u/project", "project_dir": "/home/u/project"},
-        "version": "2.1.80",
-        "output_style": {"name": "default"},
-        "cost": {
-            "total_cost_usd": 0.0123,
-            "total_duration_ms": 45000,
-            "total_api_duration_ms": 2300,
-            "total_lines_added": 156,
-            "total_lines_removed": 23,
-        },
-        "exceeds_200k_tokens": False,
-    }
-    if rate_limits:
-        limits: dict[str, object] = {}
-        if five is not None:
-            at = five_resets or now + timedelta(hours=2, minutes=13)
-            limits["five_hour"] = {"used_percentage": five, "resets_at": int(at.timestamp())}
-        if seven is not None:
-            at = seven_resets or now + timedelta(days=3)
-            limits["seven_day"] = {"used_percentage": seven, "resets_at": int(at.timestamp())}
-        obj["rate_limits"] = limits
-    return obj
 
 
 def run_cli(
@@ -204,7 +165,9 @@ def test_records_both_windows_in_the_bridge_file_and_prints_the_line(
     resets = datetime.now(UTC) + timedelta(hours=2, minutes=13)
     resets7 = datetime.now(UTC) + timedelta(days=3)
     before = time.time()
-    result = run_cli(env, json.dumps(feed(five_resets=resets, seven_resets=resets7)).encode())
+    result = run_cli(
+        env, json.dumps(statusline_input(five_resets=resets, seven_resets=resets7)).encode()
+    )
     assert result.returncode == 0
     assert result.stdout == f"5h 51% · 7d 15% · resets {hhmm(resets.replace(microsecond=0))}\n"
     assert result.stderr == ""
@@ -228,7 +191,7 @@ def test_records_both_windows_in_the_bridge_file_and_prints_the_line(
 def test_the_store_reads_the_bridged_numbers(env: dict[str, str], paths: AppPaths) -> None:
     """Store.read() folds the bridge file in (the store's side of the design)."""
     seed(paths, api_usage(datetime.now(UTC) - timedelta(minutes=10)))
-    result = run_cli(env, json.dumps(feed(60.0, 20.0)).encode())
+    result = run_cli(env, json.dumps(statusline_input(60.0, 20.0)).encode())
     assert result.stdout.startswith("5h 60% · 7d 20% · resets ")
     state = Store(paths).read()
     assert state.snapshot is not None
@@ -258,7 +221,7 @@ def _modules_after_a_run(
     )
     result = subprocess.run(
         [sys.executable, "-c", code],
-        input=json.dumps(feed()).encode(),
+        input=json.dumps(statusline_input()).encode(),
         env=env,
         capture_output=True,
         timeout=30,
@@ -291,7 +254,7 @@ def test_the_plain_bridge_imports_almost_nothing(env: dict[str, str], tmp_path: 
 def test_importtime_shows_nothing_heavy(env: dict[str, str]) -> None:
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "claude_usage_tray", "statusline"],
-        input=json.dumps(feed()).encode(),
+        input=json.dumps(statusline_input()).encode(),
         env=env,
         capture_output=True,
         timeout=30,
@@ -314,7 +277,7 @@ def test_importtime_shows_nothing_heavy(env: dict[str, str]) -> None:
         (b"\xff\xfe{not json", "garbage"),
         (b'{"rate_limits": ', "cut short"),
         (b"[1, 2, 3]", "not an object"),
-        (json.dumps(feed(rate_limits=False)).encode(), "no rate_limits yet"),
+        (json.dumps(statusline_input(rate_limits=False)).encode(), "no rate_limits yet"),
         (
             json.dumps({"rate_limits": {"five_hour": {"used_percentage": "x"}}}).encode(),
             "bad types",
@@ -336,7 +299,7 @@ def test_nothing_to_show_prints_nothing(
 
 def test_oversized_input_is_not_recorded(env: dict[str, str], paths: AppPaths) -> None:
     """Over the 1 MiB cap the object is not read at all, even if it holds good rate limits."""
-    obj = feed()
+    obj = statusline_input()
     obj["padding"] = "x" * (2 * 1024 * 1024)
     result = run_cli(env, json.dumps(obj).encode())
     assert (result.returncode, result.stdout) == (0, "")
@@ -345,7 +308,7 @@ def test_oversized_input_is_not_recorded(env: dict[str, str], paths: AppPaths) -
 
 def test_only_five_hour(env: dict[str, str], paths: AppPaths) -> None:
     resets = datetime.now(UTC) + timedelta(minutes=90)
-    result = run_cli(env, json.dumps(feed(40.0, None, five_resets=resets)).encode())
+    result = run_cli(env, json.dumps(statusline_input(40.0, None, five_resets=resets)).encode())
     assert result.returncode == 0
     assert result.stdout == f"5h 40% · resets {hhmm(resets.replace(microsecond=0))}\n"
     limits = bridged(paths)["rate_limits"]
@@ -354,14 +317,14 @@ def test_only_five_hour(env: dict[str, str], paths: AppPaths) -> None:
 
 
 def test_only_seven_day(env: dict[str, str]) -> None:
-    result = run_cli(env, json.dumps(feed(None, 33.0)).encode())
+    result = run_cli(env, json.dumps(statusline_input(None, 33.0)).encode())
     assert (result.returncode, result.stdout) == (0, "7d 33%\n")
 
 
 def test_only_the_two_windows_and_numbers_are_recorded(
     env: dict[str, str], paths: AppPaths
 ) -> None:
-    obj = feed(51.0, 15.0)
+    obj = statusline_input(51.0, 15.0)
     limits = obj["rate_limits"]
     assert isinstance(limits, dict)
     limits["five_hour"]["note"] = "x" * 50
@@ -391,7 +354,7 @@ def test_without_rate_limits_shows_the_stores_numbers_marked_stale(
     fetched = datetime.now(UTC) - timedelta(hours=1)
     seed(paths, api_usage(fetched))
     before = paths.store_file.read_bytes()
-    result = run_cli(env, json.dumps(feed(rate_limits=False)).encode())
+    result = run_cli(env, json.dumps(statusline_input(rate_limits=False)).encode())
     assert result.returncode == 0
     assert result.stdout == f"5h 42%* · 7d 18% · resets {hhmm(fetched + timedelta(hours=3))}\n"
     assert paths.store_file.read_bytes() == before
@@ -400,8 +363,8 @@ def test_without_rate_limits_shows_the_stores_numbers_marked_stale(
 
 def test_a_newer_bridge_file_wins_over_the_store(env: dict[str, str], paths: AppPaths) -> None:
     seed(paths, api_usage(datetime.now(UTC) - timedelta(hours=1)))
-    assert run_cli(env, json.dumps(feed(61.0, 22.0)).encode()).returncode == 0
-    result = run_cli(env, json.dumps(feed(rate_limits=False)).encode())
+    assert run_cli(env, json.dumps(statusline_input(61.0, 22.0)).encode()).returncode == 0
+    result = run_cli(env, json.dumps(statusline_input(rate_limits=False)).encode())
     assert result.stdout.startswith("5h 61% · 7d 22% · resets ")
 
 
@@ -452,7 +415,7 @@ def test_a_torn_store_or_bridge_file_is_ignored(env: dict[str, str], paths: AppP
     result = run_cli(env, b"{}")
     assert (result.returncode, result.stdout) == (0, "")
     assert NO_TRACEBACK not in result.stderr
-    result = run_cli(env, json.dumps(feed(5.0, 1.0)).encode())
+    result = run_cli(env, json.dumps(statusline_input(5.0, 1.0)).encode())
     assert result.stdout.startswith("5h 5% · 7d 1%")
     assert read_bridge(bridge_path(paths)) is not None
 
@@ -461,12 +424,14 @@ def test_a_torn_store_or_bridge_file_is_ignored(env: dict[str, str], paths: AppP
 
 
 def test_same_numbers_moments_later_are_not_rewritten(env: dict[str, str], paths: AppPaths) -> None:
-    stdin = json.dumps(feed(51.0, 15.0)).encode()
+    stdin = json.dumps(statusline_input(51.0, 15.0)).encode()
     assert run_cli(env, stdin).returncode == 0
     first = bridge_path(paths).read_bytes()
     assert run_cli(env, stdin).stdout.startswith("5h 51% · 7d 15%")
     assert bridge_path(paths).read_bytes() == first
-    assert run_cli(env, json.dumps(feed(52.0, 15.0)).encode()).stdout.startswith("5h 52%")
+    assert run_cli(env, json.dumps(statusline_input(52.0, 15.0)).encode()).stdout.startswith(
+        "5h 52%"
+    )
     assert bridge_path(paths).read_bytes() != first
 
 
@@ -482,7 +447,7 @@ def _bridge_at(paths: AppPaths, obj: dict[str, object], now: float) -> float:
 
 def test_the_same_numbers_are_rewritten_after_twenty_seconds(paths: AppPaths) -> None:
     now = time.time()
-    obj = feed(51.0, 15.0)
+    obj = statusline_input(51.0, 15.0)
     assert _bridge_at(paths, obj, now) == now
     assert _bridge_at(paths, obj, now + 19) == now
     assert _bridge_at(paths, obj, now + 21) == now + 21
@@ -493,12 +458,12 @@ def test_the_same_numbers_are_rewritten_after_twenty_seconds(paths: AppPaths) ->
 def test_a_moved_reset_time_is_rewritten(paths: AppPaths) -> None:
     now = time.time()
     resets = datetime.now(UTC) + timedelta(hours=2)
-    assert _bridge_at(paths, feed(51.0, 15.0, five_resets=resets), now) == now
+    assert _bridge_at(paths, statusline_input(51.0, 15.0, five_resets=resets), now) == now
     moved = resets + timedelta(seconds=30)
-    assert _bridge_at(paths, feed(51.0, 15.0, five_resets=moved), now + 1) == now
+    assert _bridge_at(paths, statusline_input(51.0, 15.0, five_resets=moved), now + 1) == now
     moved = resets + timedelta(minutes=5)
-    assert _bridge_at(paths, feed(51.0, 15.0, five_resets=moved), now + 2) == now + 2
-    assert _bridge_at(paths, feed(51.0, None, five_resets=moved), now + 3) == now + 3
+    assert _bridge_at(paths, statusline_input(51.0, 15.0, five_resets=moved), now + 2) == now + 2
+    assert _bridge_at(paths, statusline_input(51.0, None, five_resets=moved), now + 3) == now + 3
 
 
 def test_a_held_store_lock_does_not_matter(env: dict[str, str], paths: AppPaths) -> None:
@@ -508,7 +473,7 @@ def test_a_held_store_lock_does_not_matter(env: dict[str, str], paths: AppPaths)
     seed(paths, api_usage(datetime.now(UTC) - timedelta(minutes=10)))
     before = paths.store_file.read_bytes()
     with filelock.FileLock(str(paths.store_lock)):
-        result = run_cli(env, json.dumps(feed(77.0, 30.0)).encode())
+        result = run_cli(env, json.dumps(statusline_input(77.0, 30.0)).encode())
     assert result.returncode == 0
     assert result.stdout.startswith("5h 77% · 7d 30% · resets ")
     assert NO_TRACEBACK not in result.stderr
@@ -518,7 +483,7 @@ def test_a_held_store_lock_does_not_matter(env: dict[str, str], paths: AppPaths)
 
 def test_an_unwritable_state_directory_still_prints(env: dict[str, str], tmp_path: Path) -> None:
     (tmp_path / "state").write_text("a file where the state directory should be")
-    result = run_cli(env, json.dumps(feed(12.0, 3.0)).encode())
+    result = run_cli(env, json.dumps(statusline_input(12.0, 3.0)).encode())
     assert result.returncode == 0
     assert result.stdout.startswith("5h 12% · 7d 3% · resets ")
     assert NO_TRACEBACK not in result.stderr
@@ -530,7 +495,7 @@ def test_an_unwritable_state_directory_still_prints(env: dict[str, str], tmp_pat
 
 def test_format_template(env: dict[str, str]) -> None:
     resets7 = datetime.now(UTC) + timedelta(days=3)
-    stdin = json.dumps(feed(51.6, 15.2, seven_resets=resets7)).encode()
+    stdin = json.dumps(statusline_input(51.6, 15.2, seven_resets=resets7)).encode()
     result = run_cli(
         env, stdin, "--format", "S{five_hour}% W{seven_day}%{stale} [{seven_day_resets}]"
     )
@@ -539,13 +504,13 @@ def test_format_template(env: dict[str, str]) -> None:
 
 
 def test_format_with_equals(env: dict[str, str]) -> None:
-    result = run_cli(env, json.dumps(feed(51.0, 15.0)).encode(), "--format={seven_day}")
+    result = run_cli(env, json.dumps(statusline_input(51.0, 15.0)).encode(), "--format={seven_day}")
     assert (result.returncode, result.stdout) == (0, "15\n")
 
 
 @pytest.mark.parametrize("template", ["{nope}", "{0}", "{five_hour:d}", "{five_hour.x}", "{", "}"])
 def test_a_bad_template_falls_back_to_the_default(env: dict[str, str], template: str) -> None:
-    result = run_cli(env, json.dumps(feed(51.0, 15.0)).encode(), "--format", template)
+    result = run_cli(env, json.dumps(statusline_input(51.0, 15.0)).encode(), "--format", template)
     assert result.returncode == 0
     assert result.stdout.startswith("5h 51% · 7d 15% · resets ")
     assert NO_TRACEBACK not in result.stderr
@@ -573,7 +538,7 @@ def test_a_template_with_no_data_prints_nothing(env: dict[str, str]) -> None:
 def test_an_odd_command_line_still_prints_the_line(
     env: dict[str, str], args: tuple[str, ...], expected_start: str
 ) -> None:
-    result = run_cli(env, json.dumps(feed(51.0, 15.0)).encode(), *args)
+    result = run_cli(env, json.dumps(statusline_input(51.0, 15.0)).encode(), *args)
     assert result.returncode == 0
     assert result.stdout.startswith(expected_start)
     assert result.stderr == ""
@@ -613,7 +578,9 @@ def test_help_and_install_still_reach_the_full_command_line(env: dict[str, str])
 
 
 def test_then_output_comes_first_on_the_same_line(env: dict[str, str]) -> None:
-    result = run_cli(env, json.dumps(feed(51.0, 15.0)).encode(), "--then", "echo theirs")
+    result = run_cli(
+        env, json.dumps(statusline_input(51.0, 15.0)).encode(), "--then", "echo theirs"
+    )
     assert result.returncode == 0
     assert result.stdout.startswith("theirs  5h 51% · 7d 15% · resets ")
     assert result.stdout.count("\n") == 1
@@ -623,13 +590,15 @@ def test_then_gets_the_same_stdin(env: dict[str, str]) -> None:
     reader = f"{shlex.quote(sys.executable)} -c " + shlex.quote(
         'import sys, json; print(json.load(sys.stdin)["model"]["display_name"])'
     )
-    result = run_cli(env, json.dumps(feed(51.0, 15.0)).encode(), "--then", reader)
+    result = run_cli(env, json.dumps(statusline_input(51.0, 15.0)).encode(), "--then", reader)
     assert result.returncode == 0
     assert result.stdout.startswith("Opus  5h 51%")
 
 
 def test_then_with_several_lines_puts_ours_below(env: dict[str, str]) -> None:
-    result = run_cli(env, json.dumps(feed(51.0, 15.0)).encode(), "--then", "printf 'a\\nb\\n'")
+    result = run_cli(
+        env, json.dumps(statusline_input(51.0, 15.0)).encode(), "--then", "printf 'a\\nb\\n'"
+    )
     lines = result.stdout.splitlines()
     assert lines[:2] == ["a", "b"]
     assert lines[2].startswith("5h 51%")
@@ -647,7 +616,7 @@ def test_then_with_several_lines_puts_ours_below(env: dict[str, str]) -> None:
 def test_then_failing_never_fails_us(
     env: dict[str, str], command: str, expected_start: str
 ) -> None:
-    result = run_cli(env, json.dumps(feed(51.0, 15.0)).encode(), "--then", command)
+    result = run_cli(env, json.dumps(statusline_input(51.0, 15.0)).encode(), "--then", command)
     assert result.returncode == 0
     assert result.stdout.startswith(expected_start)
     assert "on-stderr" not in result.stdout
@@ -671,7 +640,9 @@ def test_a_hanging_then_is_killed_with_its_children(env: dict[str, str], tmp_pat
     pid_file = tmp_path / "child.pid"
     env[THEN_TIMEOUT_ENV] = "1"
     hang = f"sleep 60 & echo $! > {shlex.quote(str(pid_file))}; wait; echo late"
-    result = run_cli(env, json.dumps(feed(51.0, 15.0)).encode(), "--then", hang, timeout=20)
+    result = run_cli(
+        env, json.dumps(statusline_input(51.0, 15.0)).encode(), "--then", hang, timeout=20
+    )
     assert result.returncode == 0
     assert result.stdout.startswith("5h 51%")
     assert "late" not in result.stdout
@@ -753,7 +724,7 @@ def test_bridge_in_process_with_injectables(tmp_path: Path) -> None:
     paths = _paths(tmp_path)
     now = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
     out = io.StringIO()
-    obj = feed(
+    obj = statusline_input(
         51.0, 15.0, five_resets=now + timedelta(hours=1), seven_resets=now + timedelta(days=1)
     )
     stdin = io.BytesIO(json.dumps(obj).encode())
@@ -770,7 +741,7 @@ def test_bridge_in_process_finds_its_directory_from_environ(tmp_path: Path) -> N
     if sys.platform in ("win32", "darwin"):
         pytest.skip("XDG_STATE_HOME decides the directory on Linux and the BSDs")
     out = io.StringIO()
-    stdin = io.BytesIO(json.dumps(feed()).encode())
+    stdin = io.BytesIO(json.dumps(statusline_input()).encode())
     environ = {"XDG_STATE_HOME": str(tmp_path)}
     assert bridge_command(stdin=stdin, stdout=out, environ=environ) == 0
     assert (tmp_path / "claude-usage-tray" / BRIDGE_FILE_NAME).is_file()
@@ -781,7 +752,7 @@ def test_bridge_in_process_survives_a_failing_stdout(tmp_path: Path) -> None:
         def write(self, text: str) -> int:
             raise BrokenPipeError
 
-    stdin = io.BytesIO(json.dumps(feed()).encode())
+    stdin = io.BytesIO(json.dumps(statusline_input()).encode())
     state_dir = _paths(tmp_path).state_dir
     assert bridge_command(stdin=stdin, stdout=Broken(), state_dir=state_dir, environ={}) == 0
 
