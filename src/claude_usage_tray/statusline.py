@@ -227,9 +227,12 @@ def render_line(known: Known | None, now: float, template: str | None = None) ->
         return ""
     if template:
         try:
-            return template.format(**fields)
+            text = template.format(**fields)
         except Exception:  # noqa: S110 - a user's template: any mistake in it means the default
             pass
+        else:
+            # One status line: a template's line breaks or control characters become spaces.
+            return "".join(" " if ord(c) < 0x20 or ord(c) == 0x7F else c for c in text).strip()
     return default_line(fields)
 
 
