@@ -539,3 +539,21 @@ def test_recovery_after_a_success_keeps_the_state_consistent(
     assert done.state.last_error is None
     assert done.state.snapshot is not None
     assert done.state.snapshot.window(FIVE_HOUR).percent == 77.0  # type: ignore[union-attr]
+
+
+def test_numbers_from_claude_code_build_the_history_the_pace_line_needs(
+    home: ClaudeHome, api: FakeUsageAPI, clock: FakeClock
+) -> None:
+    refresher = home.refresher(api)
+    refresher.refresh()  # one API answer, then Claude Code takes over for an hour and a half
+    assert api.request_count == 1
+    for step in range(1, 31):
+        clock.set(clock() + timedelta(minutes=3))
+        write_bridge(home.paths(), clock() - timedelta(seconds=5), five=20.0 + step)
+        refresher.refresh()
+    assert api.request_count == 1  # bridged numbers cost no request
+    history = Store(home.paths()).read().history
+    assert len(history) >= 30
+    five = [p.percents["five_hour"] for p in history if "five_hour" in p.percents]
+    assert five[-1] == 50.0
+    assert five[-5:] == sorted(five[-5:])

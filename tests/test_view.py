@@ -546,3 +546,19 @@ def test_numbers_claude_code_just_handed_over_are_current_despite_a_sign_in_prob
     ).stale
     old = replace(bridged, fetched_at=NOW - timedelta(minutes=4))
     assert build_view(state_with(old, signed_out, NOW - timedelta(seconds=5)), NOW, SETTINGS).stale
+
+
+def test_a_rate_limit_is_over_once_newer_bridged_numbers_arrive_after_its_wait() -> None:
+    limited = Problem(ErrorKind.RATE_LIMITED, "429", retry_at=NOW - timedelta(minutes=1))
+    bridged = replace(usage_at(NOW - timedelta(seconds=30)), source="statusline")
+    state = state_with(bridged, limited, error_at=NOW - timedelta(minutes=20))
+    view = build_view(state, NOW, SETTINGS)
+    assert view.error is None
+    assert view.state == DisplayState.FRESH
+    # While its wait lasts, the problem is still told.
+    waiting = replace(limited, retry_at=NOW + timedelta(minutes=5))
+    still = build_view(state_with(bridged, waiting, NOW - timedelta(minutes=20)), NOW, SETTINGS)
+    assert still.state == DisplayState.RATE_LIMITED
+    # Older numbers than the problem do not end it.
+    old = replace(bridged, fetched_at=NOW - timedelta(minutes=30))
+    assert build_view(state_with(old, limited, NOW - timedelta(minutes=20)), NOW, SETTINGS).error

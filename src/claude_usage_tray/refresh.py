@@ -99,6 +99,7 @@ class Refresher:
         if decision.at is None:
             return Outcome(state, False, decision)  # the server refused this token: keep saying so
         if not decision.allows(now):
+            state = self._keep_bridged_history(state)
             if manual:
                 # A manual refresh just made by another process may still be in flight: wait
                 # for it (the fetch lock) so this caller shows its answer, not the old numbers.
@@ -120,6 +121,19 @@ class Refresher:
         except StoreBusy:
             log.info("another process is fetching; showing the stored state")
             return Outcome(self.current_state(), False, decision)
+
+    def _keep_bridged_history(self, state: State) -> State:
+        """Numbers from Claude Code are folded in on read, but only a write keeps them in the
+        history the pace line needs: write when the fold added a history point."""
+        snapshot = state.snapshot
+        if (
+            self.store.folded_bridge
+            and snapshot is not None
+            and state.history
+            and state.history[-1].at == snapshot.fetched_at
+        ):
+            return self._update(lambda s: s)
+        return state
 
     def _after_fetch_in_flight(self, state: State) -> State:
         try:

@@ -183,6 +183,8 @@ class Store:
         self._parsed: tuple[tuple[int, int, int], State] | None = None
         # Set when the file on disk was written by a newer version of the app.
         self._foreign_version: int | None = None
+        # Whether the last read folded in statusline numbers the file does not hold yet.
+        self.folded_bridge = False
 
     def read(self) -> State:
         """The current state, with newer statusline numbers folded in. Never raises.
@@ -191,9 +193,10 @@ class Store:
         """
         state = self._read_state()
         bridged = self._read_bridge()
-        if bridged is not None and (
+        self.folded_bridge = bridged is not None and (
             state.snapshot is None or bridged.fetched_at > state.snapshot.fetched_at
-        ):
+        )
+        if self.folded_bridge and bridged is not None:
             state = state.with_snapshot(merge_bridged(state.snapshot, bridged))
         return state
 

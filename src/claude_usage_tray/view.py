@@ -73,11 +73,28 @@ def is_stale(state: State, now: datetime, interval: timedelta) -> bool:
     return age > interval * 2 + timedelta(minutes=1)
 
 
+def superseded(state: State, now: datetime) -> bool:
+    """A server-side problem is over once newer numbers arrived (from Claude Code, while the
+    schedule has no reason to ask the API) and its wait has passed. Sign-in problems are not:
+    they need new credentials, whatever the statusline shows."""
+    error, snapshot = state.last_error, state.snapshot
+    return (
+        error is not None
+        and error.kind not in CREDENTIAL_KINDS
+        and snapshot is not None
+        and state.error_at is not None
+        and snapshot.fetched_at > state.error_at
+        and (error.retry_at is None or error.retry_at <= now)
+    )
+
+
 def build_view(state: State, now: datetime, settings: Settings) -> View:
     interval = timedelta(seconds=settings.poll_interval)
     usage = apply_resets(state.snapshot, now) if state.snapshot else None
     stale = is_stale(state, now, interval)
     error = state.last_error
+    if superseded(state, now):
+        error = None
     if error is not None and error.kind in CREDENTIAL_KINDS:
         display = DisplayState.SIGNED_OUT
     elif error is not None and error.kind == ErrorKind.RATE_LIMITED:
