@@ -222,8 +222,36 @@ def test_cross_device_move_keeps_every_byte(backups_dir: Path) -> None:
         assert result.backup.path is not None
         assert result.backup.path.read_bytes() == ORIGINAL
         assert mode(result.backup.path) == 0o600
-        restore_credentials(backups_dir, env, now=T2)
+        old_umask = os.umask(0o022)  # a usual umask must not widen the restored file
+        try:
+            restore_credentials(backups_dir, env, now=T2)
+        finally:
+            os.umask(old_umask)
         assert original.read_bytes() == ORIGINAL
+        assert mode(original) == 0o600
+
+
+def test_restore_never_overwrites_a_sign_in_that_appears_at_the_last_moment(
+    backups_dir: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put_file(env, ORIGINAL)
+    reset_credentials(backups_dir, env, now=T1)
+    target = credentials_file(env)
+    real_lexists = os.path.lexists
+
+    def login_races_us(path: object) -> bool:
+        # Claude Code writes a new sign-in right after the existence check.
+        exists = real_lexists(path)  # type: ignore[arg-type]
+        if Path(str(path)) == target and not exists:
+            target.write_bytes(b'{"claudeAiOauth": {"accessToken": "NEW"}}')
+        return exists
+
+    monkeypatch.setattr(os.path, "lexists", login_races_us)
+    with pytest.raises(OSError, match="not overwritten"):
+        restore_credentials(backups_dir, env, now=T2)
+    assert target.read_bytes() == b'{"claudeAiOauth": {"accessToken": "NEW"}}'
+    kept = [b.path for b in list_backups(backups_dir) if b.path is not None]
+    assert any(p.read_bytes() == ORIGINAL for p in kept)  # the old one is still a backup
 
 
 # --- the Keychain ----------------------------------------------------------------------------

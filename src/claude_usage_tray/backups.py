@@ -237,31 +237,71 @@ def _discard_placeholders(backups_dir: Path, stem: str, suffixes: list[str]) -> 
                 path.unlink()
 
 
-def _move(source: Path, target: Path) -> None:
-    """Move `source` onto `target` (our own claimed file), keeping every byte."""
+def _move(source: Path, target: Path, *, claimed: bool = True) -> None:
+    """Move `source` onto `target`, keeping every byte.
+
+    `claimed`: `target` is our own placeholder (a backup name we reserved) and may be replaced.
+    Otherwise (Claude Code's own path, on restore) it must not exist, and is never overwritten,
+    even by a file that appears at the last moment.
+    """
+    if not claimed:
+        _move_no_clobber(source, target)
+        return
     try:
         os.replace(source, target)
         return
     except OSError as exc:
         if exc.errno != errno.EXDEV:
             raise
-    # Another filesystem: copy, make it durable, and only then remove the original.
+    _copy_then_remove(source, target, os.O_WRONLY | os.O_TRUNC)
+
+
+def _move_no_clobber(source: Path, target: Path) -> None:
+    try:
+        # A hard link fails if the name exists: no window in which a new file is overwritten.
+        os.link(source, target)
+    except FileExistsError:
+        raise _appeared(target) from None
+    except OSError as exc:
+        if exc.errno not in (errno.EXDEV, errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP):
+            raise
+        _copy_then_remove(source, target, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+        return
+    source.unlink()
+
+
+def _copy_then_remove(source: Path, target: Path, flags: int) -> None:
+    """Another filesystem: copy into a 0600 file, make it durable, then remove the original,
+    unless it changed meanwhile (then both are kept)."""
+    before = source.stat()
     data = source.read_bytes()
-    with target.open("wb") as handle:
+    try:
+        fd = os.open(target, flags, 0o600)
+    except FileExistsError:
+        raise _appeared(target) from None
+    with os.fdopen(fd, "wb") as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
+    after = source.stat()
+    if (after.st_mtime_ns, after.st_size) != (before.st_mtime_ns, before.st_size):
+        raise OSError(f"{source} changed while it was being moved; both copies are kept")
     source.unlink()
+
+
+def _appeared(target: Path) -> OSError:
+    return OSError(
+        f"{target} appeared meanwhile (a new sign-in?); it was not overwritten, and every "
+        "backup is kept: see 'claude-usage-tray credentials list'."
+    )
 
 
 def _put_file_back(backup: Path, target: Path) -> None:
     if os.path.lexists(target):
-        raise OSError(
-            f"{target} appeared while restoring; nothing was overwritten. Run the restore again."
-        )
+        raise _appeared(target)
     if not target.parent.exists():
         target.parent.mkdir(parents=True, mode=0o700)
-    _move(backup, target)
+    _move(backup, target, claimed=False)
 
 
 def _restore_keychain(
@@ -273,8 +313,8 @@ def _restore_keychain(
     service, account = keychain_service(env), keychain_account(env)
     if store.get(service, account) is not None:
         raise OSError(
-            f'The Keychain item "{service}" appeared while restoring; nothing was overwritten. '
-            "Run the restore again."
+            f'The Keychain item "{service}" appeared while restoring (a new sign-in?); it was '
+            "not overwritten, and every backup is kept: see 'claude-usage-tray credentials list'."
         )
     _copy_item(store, value, service, account)
     store.delete(BACKUP_SERVICE, stem)
