@@ -173,3 +173,20 @@ def test_gauge_without_numbers() -> None:
     gauge = gauge_view(only_week, Settings())
     assert gauge.session_percent is None
     assert gauge.week_percent == 30.0
+
+
+def test_a_display_that_went_away_gives_one_sentence_not_a_traceback(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "WAYLAND", "DBUS"))}
+    env.update(HOME=str(tmp_path), DISPLAY=":4711")  # set, but nothing listens there
+    env.pop("PYSTRAY_BACKEND", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "claude_usage_tray"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "cannot connect to the display" in result.stderr

@@ -20,7 +20,6 @@ from claude_usage_tray.claude_settings import (
     SettingsError,
     backup,
     bridge_command_line,
-    claude_config_dir,
     is_bridge_command,
     plan_install,
     plan_uninstall,
@@ -29,6 +28,7 @@ from claude_usage_tray.claude_settings import (
     wrapped_command,
     write_settings,
 )
+from claude_usage_tray.credentials import claude_config_dir
 from claude_usage_tray.statusline import THEN_TIMEOUT_ENV
 
 USER_COMMAND = "bash ~/.claude/my status.sh --color 'a b'"

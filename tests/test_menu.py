@@ -285,3 +285,18 @@ def test_fixed_actions_and_quit_last(data_and_error: tuple[Usage | None, Problem
     # No two separators in a row, none first.
     assert not menu[0].is_separator
     assert all(not (a.is_separator and b.is_separator) for a, b in itertools.pairwise(menu))
+
+
+def test_on_macos_the_reset_confirmation_names_the_keychain_backup() -> None:
+    context = MenuContext(
+        plan="max",
+        credentials_path="/Users/a/.claude/.credentials.json",
+        backups_dir="/Users/a/Library/Application Support/claude-usage-tray/credential-backups",
+        platform="darwin",
+    )
+    reset = entry(build_menu(view(usage()), NOW, context), "Reset credentials file")
+    said = " ".join(texts(reset.children))
+    assert "Keychain item" in said
+    assert "claude-usage-tray-backup" in said
+    linux = entry(build_menu(view(usage()), NOW, CONTEXT), "Reset credentials file")
+    assert "Keychain" not in " ".join(texts(linux.children))

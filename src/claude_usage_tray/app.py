@@ -127,7 +127,14 @@ def run_tray(*, demo: bool = False) -> int:
         if not stack.enter_context(single_instance(session.paths)):
             print(f"{APP_NAME} is already running (look for its icon in the tray).")
             return 0
-        return TrayApp(session).run()
+        from claude_usage_tray.tray import TrayUnavailable
+
+        try:
+            return TrayApp(session).run()
+        except TrayUnavailable as exc:
+            log.warning("no tray: %s", exc)
+            print(f"{APP_NAME}: {exc}. Try 'claude-usage-tray status' instead.", file=sys.stderr)
+            return 1
 
 
 class TrayApp:

@@ -54,16 +54,9 @@ class Plan:
 # -- where -------------------------------------------------------------------------------------
 
 
-def claude_config_dir(environ: Mapping[str, str]) -> Path:
-    """`$CLAUDE_CONFIG_DIR`, else `~/.claude`, as Claude Code itself decides."""
-    configured = environ.get("CLAUDE_CONFIG_DIR")
-    if configured:
-        return Path(configured).expanduser()
-    home = environ.get("HOME") or environ.get("USERPROFILE")
-    return (Path(home) if home else Path.home()) / ".claude"
-
-
 def settings_path(environ: Mapping[str, str]) -> Path:
+    from claude_usage_tray.credentials import claude_config_dir
+
     return claude_config_dir(environ) / SETTINGS_NAME
 
 

@@ -115,6 +115,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as exc:  # never a traceback in front of a user: one line, details logged
+        import logging
+
+        logging.getLogger(__name__).exception("unexpected error")
+        print(f"{APP_NAME}: unexpected error: {exc} (details are in the log)", file=sys.stderr)
+        return 1
 
 
 def gui_main() -> int:

@@ -115,6 +115,8 @@ def help_steps(kind: ErrorKind | None, platform: str = sys.platform) -> list[str
         ]
     if kind == ErrorKind.CONFIG:
         return [
-            "Check the settings file and CLAUDE_USAGE_TRAY_API_BASE; run: claude-usage-tray doctor"
+            "Fix api_base in the settings file (or CLAUDE_USAGE_TRAY_API_BASE); "
+            "'claude-usage-tray doctor' shows both.",
+            "The next 'status' uses the fixed address at once; a running tray after a restart.",
         ]
     return [*login, reset_note]

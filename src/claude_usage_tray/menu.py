@@ -94,8 +94,16 @@ def build_menu(view: View, now: datetime, context: MenuContext) -> tuple[Entry, 
     )
     where = context.credentials_path or "the credentials file"
     # Paths on lines of their own: they are long, and a user may want to find them later.
+    keychain: tuple[Entry, ...] = ()
+    if context.platform == "darwin":
+        # On macOS the sign-in lives in the Keychain; its backup is a Keychain item, not a file.
+        keychain = (
+            Entry('Moves the Keychain item "Claude Code-credentials"'),
+            Entry('to the backup Keychain item "claude-usage-tray-backup", and'),
+        )
     reset = (
-        Entry("Moves the credentials file"),
+        *keychain,
+        Entry("Moves the credentials file" + (", if there is one," if keychain else "")),
         Entry(f"    {where}"),
         Entry("to a backup in"),
         Entry(f"    {context.backups_dir}"),

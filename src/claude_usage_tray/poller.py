@@ -84,7 +84,7 @@ class Poller:
     def _run(self) -> None:
         next_due: datetime | None = None  # None: due at once
         last_signature: str | None = None
-        last_store_mtime: int | None = None
+        last_store_mtime: tuple[int | None, int | None] | None = None
         last_publish: datetime | None = None
         wall0, mono0 = self._wall(), self._monotonic()
         while not self._stopping.is_set():
@@ -151,11 +151,16 @@ class Poller:
             except Exception:
                 log.exception("a listener failed")
 
-    def _store_mtime(self) -> int | None:
-        try:
-            return self._refresher.store.paths.store_file.stat().st_mtime_ns
-        except OSError:
-            return None
+    def _store_mtime(self) -> tuple[int | None, int | None]:
+        """The state file's and the statusline bridge's modification times."""
+        paths = self._refresher.store.paths
+        times: list[int | None] = []
+        for path in (paths.store_file, paths.bridge_file):
+            try:
+                times.append(path.stat().st_mtime_ns)
+            except OSError:
+                times.append(None)
+        return times[0], times[1]
 
     @staticmethod
     def _next_reset(state: State, now: datetime) -> datetime | None:

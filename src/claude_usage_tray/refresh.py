@@ -86,8 +86,8 @@ class Refresher:
         try:
             creds = read_credentials(self.environ, self.secret_store)
             check_usable(creds, now)
-            # A refused address is our own settings' fault: no attempt is counted, no gate
-            # touched, and fixing the address works at once.
+            # A refused address is our own settings' fault: no attempt is counted and no gate
+            # touched, so the fixed address is used at once (by the next process that loads it).
             validate_api_base(self.settings.api_base)
         except UsageError as exc:
             # Found locally, no request: remember it so every shell can explain it.

@@ -13,14 +13,13 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from claude_usage_tray import APP_NAME
 from claude_usage_tray.config import Settings
 from claude_usage_tray.gauge import GaugeState, GaugeView, render
 from claude_usage_tray.menu import Entry, MenuContext, build_menu
-from claude_usage_tray.notices import NoticeMemory, notices_for
+from claude_usage_tray.notices import Notice, NoticeMemory, notices_for
 from claude_usage_tray.refresh import utc_now
 from claude_usage_tray.store import State
 from claude_usage_tray.usage import FIVE_HOUR, SEVEN_DAY
@@ -67,7 +66,10 @@ class TrayIcon:
 
     def run(self) -> None:
         """Create the icon and run the toolkit's loop on this (the main) thread until `stop`."""
-        import pystray
+        try:
+            import pystray
+        except Exception as exc:  # pystray connects to the display when imported
+            raise TrayUnavailable(f"cannot connect to the display ({exc})") from exc
 
         self._pystray = pystray
         starting = View(
@@ -96,35 +98,43 @@ class TrayIcon:
 
     # -- updates from the poller ---------------------------------------------------------------
 
-    def show(self, state: State) -> None:
+    def show(self, state: State | None, *, announce: bool = True) -> None:
+        """Draw `state` (None: redraw the last one). Build and dispatch happen under one lock,
+        so the toolkit applies updates in the order they were made: an older state can never
+        be drawn over a newer one."""
         with self._lock:
+            if state is None:
+                state = self._last_state
+                if state is None:
+                    return
             self._last_state = state
             now = utc_now()
             view = build_view(state, now, self.settings)
             image = render(gauge_view(view, self.settings), ICON_SIZE, monochrome=self._mono)
             text = tooltip(view, now)
             menu = self._to_pystray(build_menu(view, now, self._context()))
-            notes, self._memory = notices_for(view, self._memory, self.settings.notify_percents)
-        icon = self._icon
-        if icon is None:
-            return
+            notes: list[Notice] = []
+            if announce:
+                notes, self._memory = notices_for(view, self._memory, self.settings.notify_percents)
+            icon = self._icon
+            if icon is None:
+                return
 
-        def apply() -> None:
-            icon.icon = image
-            self._mark_template(icon)
-            icon.title = text
-            icon.menu = menu
-            self._set_tooltip(text)
+            def apply() -> None:
+                icon.icon = image
+                self._mark_template(icon)
+                icon.title = text
+                icon.menu = menu
+                self._set_tooltip(text)
 
-        self._on_main(apply)
+            self._on_main(apply)
         if self.settings.notifications:
             for note in notes:
                 self.notify(note.title, note.message)
 
     def rebuild(self) -> None:
-        """Redraw from the last state (after a settings toggle)."""
-        if self._last_state is not None:
-            self.show(self._last_state)
+        """Redraw from the last state (after a settings toggle), announcing nothing again."""
+        self.show(None, announce=False)
 
     def update_settings(self, settings: Settings) -> None:
         self.settings = settings
@@ -257,5 +267,5 @@ class TrayIcon:
             GLib.unix_signal_add(GLib.PRIORITY_HIGH, sig, quit_loop)
 
 
-def with_notifications(settings: Settings, on: bool) -> Settings:
-    return replace(settings, notifications=on)
+class TrayUnavailable(Exception):
+    """No tray can be shown here (no display, or it went away)."""

@@ -194,10 +194,10 @@ def pace_line(view: View, window_id: str, now: datetime) -> str | None:
 
 
 def pace_reach(history: tuple[HistoryPoint, ...], window: Window, now: datetime) -> datetime | None:
+    """When the window hits 100 % at the recent rate of climb; None if it is not climbing."""
     session = window.id == FIVE_HOUR
     lookback = PACE_LOOKBACK if session else WEEK_PACE_LOOKBACK
     min_span = PACE_MIN_SPAN if session else WEEK_PACE_MIN_SPAN
-    """When the window hits 100 % at the recent rate of climb; None if it is not climbing."""
     recent = [
         (p.at, p.percents[window.id])
         for p in history

@@ -207,8 +207,9 @@ def redirect(location: str, status: int = 302) -> Reply:
 
 # Steps of one demo cycle; the cycle repeats so a long demo keeps moving.
 _DEMO_RISE = 16  # requests over which the 5-hour window climbs from 5 % to ~97 %
-# Retry-After of each 429 in the storm. Short positive waits, which the app honours as given, so
-# the demo's storm passes in seconds; a 0 or missing header would (rightly) mean 5 minutes.
+# Retry-After of each 429 in the storm. Short positive waits: the app waits its floor for them
+# (30 s, then 60 s), so the demo's storm passes in a minute and a half; a 0 or missing header
+# would (rightly) mean 5 minutes.
 _DEMO_STORM = ("5", "8")
 _DEMO_RECOVER = 2  # high readings after the storm
 _DEMO_AFTER_RESET = 4  # low readings after the session window reset
