@@ -10,7 +10,12 @@ import keyring.errors
 import pytest
 
 from claude_usage_tray.errors import ErrorKind, UsageError
-from claude_usage_tray.keychain import KeyringStore, SecretStore, default_secret_store
+from claude_usage_tray.keychain import (
+    CachingSecretStore,
+    KeyringStore,
+    SecretStore,
+    default_secret_store,
+)
 from claude_usage_tray.testing.fake_keychain import FakeSecretStore
 
 SECRET = '{"claudeAiOauth": {"accessToken": "sk-ant-oat01-KeychainSecretValue_0123456789"}}'
@@ -136,3 +141,26 @@ def test_fake_store_when_locked_fails_every_call_with_bad_credentials() -> None:
             call()
         assert caught.value.kind is ErrorKind.BAD_CREDENTIALS
     assert store.items == {("svc", "me"): "value"}
+
+
+def test_the_tray_reads_each_keychain_item_at_most_once_per_minute() -> None:
+    reads: list[tuple[str, str]] = []
+
+    class Counting(FakeSecretStore):
+        def get(self, service: str, account: str) -> str | None:
+            reads.append((service, account))
+            return super().get(service, account)
+
+    now = [1000.0]
+    inner = Counting({("svc", "me"): "v1"})
+    cached = CachingSecretStore(inner, ttl=60.0, clock=lambda: now[0])
+    for _ in range(6):  # a check every 10 s for a minute
+        assert cached.get("svc", "me") == "v1"
+        now[0] += 10.0
+    assert len(reads) == 1
+    inner.items[("svc", "me")] = "v2"  # Claude Code renewed the sign-in
+    now[0] += 1.0
+    assert cached.get("svc", "me") == "v2"  # seen once the minute is over
+    assert len(reads) == 2
+    cached.set("svc", "me", "v3")  # our own write is never served stale
+    assert cached.get("svc", "me") == "v3"

@@ -20,7 +20,7 @@ from claude_usage_tray import APP_NAME
 from claude_usage_tray.config import Settings, load_settings, save_setting
 from claude_usage_tray.errors import UsageError
 from claude_usage_tray.guidance import USAGE_PAGE
-from claude_usage_tray.keychain import SecretStore, default_secret_store
+from claude_usage_tray.keychain import CachingSecretStore, SecretStore, default_secret_store
 from claude_usage_tray.menu import MenuContext
 from claude_usage_tray.paths import AppPaths, app_paths, ensure_private_dir
 from claude_usage_tray.refresh import Refresher
@@ -144,13 +144,17 @@ class TrayApp:
 
         self.session = session
         self.store = Store(session.paths)
+        # Reads for the schedule and the menu go through a cache (see CachingSecretStore);
+        # reset and restore use the store itself.
+        self.cached_secrets = (
+            CachingSecretStore(session.secret_store) if session.secret_store is not None else None
+        )
         self.refresher = Refresher(
-            self.store, session.settings, session.environ, session.secret_store
+            self.store, session.settings, session.environ, self.cached_secrets
         )
         environ: Mapping[str, str] = session.environ
-        self.poller = Poller(
-            self.refresher, lambda: credentials_signature(environ, session.secret_store)
-        )
+        cached = self.cached_secrets
+        self.poller = Poller(self.refresher, lambda: credentials_signature(environ, cached))
         self._credentials_path = str(credentials_file(environ))
         self.tray = self._make_tray()
 
@@ -191,12 +195,10 @@ class TrayApp:
         with contextlib.suppress(Exception):
             from claude_usage_tray.credentials import read_credentials
 
-            plan = read_credentials(
-                self.session.environ, self.session.secret_store
-            ).subscription_type
+            plan = read_credentials(self.session.environ, self.cached_secrets).subscription_type
         newest = None
         with contextlib.suppress(Exception):
-            backups = list_backups(self.session.paths.backups_dir, self.session.secret_store)
+            backups = list_backups(self.session.paths.backups_dir, self.cached_secrets)
             newest = f"{backups[0].created_at.astimezone():%Y-%m-%d %H:%M}" if backups else None
         return MenuContext(
             plan=plan,
@@ -269,6 +271,8 @@ class TrayApp:
         except OSError as exc:
             self.tray.notify(f"{verb} could not finish", _os_error_text(exc, self.session.paths))
             return
+        if self.cached_secrets is not None:
+            self.cached_secrets.clear()
         self.tray.notify(done, result.next_steps)
         self.poller.poke()
 

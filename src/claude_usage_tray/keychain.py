@@ -7,6 +7,8 @@ plain file and `default_secret_store` gives None. Tests use `testing.fake_keycha
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Callable
 from typing import Protocol
 
 from claude_usage_tray.errors import ErrorKind, UsageError
@@ -77,6 +79,45 @@ class KeyringStore:
             f'Could not remove the Keychain item "{service}": the Keychain may be locked, or '
             "access was denied. Unlock it and try again.",
         )
+
+
+class CachingSecretStore:
+    """Reads each item at most once per `ttl` seconds, for the long-running tray.
+
+    The tray checks for a renewed sign-in every few seconds; on macOS each check would be a
+    Keychain read, and each read of an item another program made may ask the user to allow
+    it. A renewed sign-in is then seen within `ttl`. Writes pass straight through (and forget
+    what was cached); reset and restore use the store underneath, never this cache.
+    """
+
+    def __init__(
+        self, inner: SecretStore, ttl: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.inner = inner
+        self._ttl = ttl
+        self._clock = clock
+        self._cache: dict[tuple[str, str], tuple[float, str | None]] = {}
+
+    def get(self, service: str, account: str) -> str | None:
+        key = (service, account)
+        now = self._clock()
+        hit = self._cache.get(key)
+        if hit is not None and now - hit[0] < self._ttl:
+            return hit[1]
+        value = self.inner.get(service, account)
+        self._cache[key] = (now, value)
+        return value
+
+    def set(self, service: str, account: str, value: str) -> None:
+        self._cache.pop((service, account), None)
+        self.inner.set(service, account, value)
+
+    def delete(self, service: str, account: str) -> None:
+        self._cache.pop((service, account), None)
+        self.inner.delete(service, account)
+
+    def clear(self) -> None:
+        self._cache.clear()
 
 
 def default_secret_store(platform: str = sys.platform) -> SecretStore | None:
