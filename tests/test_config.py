@@ -265,3 +265,36 @@ def test_icon_style_is_checked(
     loaded = load_settings(config_file, NO_ENV)
     assert loaded.icon_style == expected
     assert any("icon_style" in p for p in loaded.problems) == problem
+
+
+def test_a_menu_toggle_changes_only_its_own_line(
+    config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    written = (
+        "# my notes: the proxy is for work\n"
+        'api_base = "https://proxy.corp.example"\n'
+        "poll_interval = 300  # slower on battery\n"
+        "notifications = true\n"
+    )
+    config_file.write_text(written)
+    env = {API_BASE_ENV: "http://127.0.0.1:6666"}  # overrides the file for now
+    loaded = load_settings(config_file, env)
+    saved = save_setting(config_file, loaded, notifications=False)
+    assert saved.notifications is False
+    assert saved.api_base == "http://127.0.0.1:6666"  # still the environment's, while it is set
+    assert config_file.read_text() == written.replace(
+        "notifications = true", "notifications = false"
+    )
+    # A key the file did not have is appended; the rest stays.
+    save_setting(config_file, saved, icon_style="mono")
+    assert config_file.read_text().endswith('icon_style = "mono"\n')
+    assert "# my notes" in config_file.read_text()
+
+
+def test_a_broken_settings_file_is_not_overwritten_by_a_toggle(config_file: Path) -> None:
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    config_file.write_text("poll_interval = = 3\n")
+    with pytest.raises(ValueError, match="not valid TOML"):
+        save_setting(config_file, Settings(), notifications=False)
+    assert config_file.read_text() == "poll_interval = = 3\n"

@@ -284,7 +284,7 @@ class TrayApp:
         else:
             try:
                 settings = save_setting(self.session.paths.config_file, settings, notifications=on)
-            except OSError as exc:
+            except (OSError, ValueError) as exc:
                 log.warning("could not save settings: %s", exc)
                 settings = replace(settings, notifications=on)
         self.session.settings = settings

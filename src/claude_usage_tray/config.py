@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -153,9 +154,12 @@ def _toml_value(value: object) -> str:
 def save_setting(path: Path, settings: Settings, **changes: object) -> Settings:
     """Persist changed settings (from the menu) and return the new Settings.
 
-    The changes pass the same checks as the file does: a bad value raises ValueError and
-    nothing is written.
+    Only the changed keys' lines are rewritten (or appended): the user's comments, other keys,
+    and an api_base that the environment overrides for now all stay in the file as written.
+    A bad value, or a file that is not valid TOML, raises ValueError and nothing is written.
     """
+    import tomllib
+
     from claude_usage_tray.paths import write_private_file
 
     unknown = set(changes) - set(_WRITABLE)
@@ -165,20 +169,34 @@ def save_setting(path: Path, settings: Settings, **changes: object) -> Settings:
     checked, problems = _validated(candidate)
     if problems:
         raise ValueError("; ".join(problems))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = "# claude-usage-tray settings (see README)\n"
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path} is not valid TOML ({exc}); it was left as it is") from exc
+    for name in changes:
+        line = f"{name} = {_toml_value(getattr(checked, name))}"
+        pattern = re.compile(rf"^[ \t]*{re.escape(name)}[ \t]*=.*$", re.MULTILINE)
+        # The replacement is literal text: a function, so backslashes in it are not re escapes.
+        text, found = pattern.subn(_literal(line), text, count=1)
+        if not found:
+            text = text.rstrip("\n") + "\n" + line + "\n"
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:  # e.g. a key the user spread over several lines
+        raise ValueError(f"{path} could not be updated ({exc}); edit it by hand") from exc
+    write_private_file(path, text.encode("utf-8"))
     from_env = settings.api_base_from_env and "api_base" not in changes
-    updated = replace(
+    return replace(
         checked,
+        api_base=settings.api_base if from_env else checked.api_base,
         api_base_from_env=from_env,
         problems=settings.problems,
     )
-    defaults = Settings()
-    lines = ["# claude-usage-tray settings (see README); written by the app on menu changes"]
-    for name in _WRITABLE:
-        value = getattr(updated, name)
-        # An API base from the environment is the environment's: it is not written to the file.
-        if name == "api_base" and from_env:
-            continue
-        if value != getattr(defaults, name):
-            lines.append(f"{name} = {_toml_value(value)}")
-    write_private_file(path, ("\n".join(lines) + "\n").encode())
-    return updated
+
+
+def _literal(text: str) -> Callable[[re.Match[str]], str]:
+    return lambda _match: text
