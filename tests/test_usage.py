@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -452,10 +453,18 @@ def test_merge_bridged_keeps_windows_and_extra_usage_it_lacks() -> None:
     assert ids(merged) == [FIVE_HOUR, SEVEN_DAY, "seven_day_opus"]
     assert window(merged, FIVE_HOUR).percent == 50
     assert window(merged, SEVEN_DAY).percent == 18.0
-    assert merged.extra_usage == previous.extra_usage
+    assert previous.extra_usage is not None
+    assert merged.extra_usage == replace(previous.extra_usage, as_of=previous.fetched_at)
     assert merged.source == "statusline"
     assert merged.fetched_at == NOW
     assert merge_bridged(None, bridged) is bridged
+    # What was kept says how old it is; the bridged window is new.
+    assert window(merged, FIVE_HOUR).as_of is None
+    assert window(merged, SEVEN_DAY).as_of == previous.fetched_at
+    # Merging again keeps the first answer's time, and it survives the store.
+    again = merge_bridged(merged, replace(bridged, fetched_at=NOW + timedelta(minutes=1)))
+    assert window(again, SEVEN_DAY).as_of == previous.fetched_at
+    assert Usage.from_json(json.loads(json.dumps(again.to_json()))) == again
 
 
 def test_usage_json_round_trip() -> None:

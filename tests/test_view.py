@@ -32,6 +32,7 @@ from claude_usage_tray.view import (
     status_json,
     status_lines,
     tooltip,
+    window_line,
 )
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -562,3 +563,11 @@ def test_a_rate_limit_is_over_once_newer_bridged_numbers_arrive_after_its_wait()
     # Older numbers than the problem do not end it.
     old = replace(bridged, fetched_at=NOW - timedelta(minutes=30))
     assert build_view(state_with(old, limited, NOW - timedelta(minutes=20)), NOW, SETTINGS).error
+
+
+def test_numbers_kept_from_an_older_answer_say_how_old_they_are() -> None:
+    old = NOW - timedelta(hours=1)
+    extra = ExtraUsage(True, 34.62, 50.0, "USD", 69.2, as_of=old)
+    assert extra_usage_line(extra) == f"Extra usage: $34.62 of $50.00 (as of {clock(old)})"
+    week = Window(SEVEN_DAY, "Week (all models)", 18.0, None, as_of=old)
+    assert window_line(week, NOW) == f"Week (all models): 18 % (as of {clock(old)})"

@@ -47,6 +47,8 @@ class Window:
     # From `limits[]`: the window currently holding the user back, and the service's own level.
     active: bool = False
     severity: str | None = None
+    # Set when this window was kept from an older answer beside newer statusline numbers.
+    as_of: datetime | None = None
 
     @property
     def short_label(self) -> str:
@@ -60,6 +62,8 @@ class ExtraUsage:
     limit: float | None  # None means unlimited
     currency: str | None
     percent: float | None
+    # Set when kept from an older API answer beside newer statusline numbers.
+    as_of: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +91,7 @@ class Usage:
                     "resets_at": w.resets_at.isoformat() if w.resets_at else None,
                     "active": w.active,
                     "severity": w.severity,
+                    "as_of": w.as_of.isoformat() if w.as_of else None,
                 }
                 for w in self.windows
             ],
@@ -98,6 +103,7 @@ class Usage:
                 "limit": self.extra_usage.limit,
                 "currency": self.extra_usage.currency,
                 "percent": self.extra_usage.percent,
+                "as_of": self.extra_usage.as_of.isoformat() if self.extra_usage.as_of else None,
             },
             "fetched_at": self.fetched_at.isoformat(),
             "source": self.source,
@@ -132,6 +138,7 @@ class Usage:
                     resets_at=parse_iso(item.get("resets_at")),
                     active=item.get("active") is True,
                     severity=severity if isinstance(severity, str) else None,
+                    as_of=parse_iso(item.get("as_of")),
                 )
             )
         if not windows:
@@ -146,6 +153,7 @@ class Usage:
                 limit=finite_number(extra.get("limit")),
                 currency=currency if isinstance(currency, str) else None,
                 percent=finite_number(extra.get("percent")),
+                as_of=parse_iso(extra.get("as_of")),
             )
         return cls(
             windows=tuple(windows),
@@ -381,10 +389,18 @@ def merge_bridged(previous: Usage | None, bridged: Usage) -> Usage:
     """Statusline data carries only two windows: keep the others (and extra usage) we knew."""
     if previous is None:
         return bridged
+    # What is kept is as old as the answer it came from, and says so ("as of 14:02").
     ids = {w.id for w in bridged.windows}
-    kept = tuple(w for w in previous.windows if w.id not in ids)
+    kept = tuple(
+        replace(w, as_of=w.as_of or previous.fetched_at)
+        for w in previous.windows
+        if w.id not in ids
+    )
+    extra = previous.extra_usage
+    if extra is not None:
+        extra = replace(extra, as_of=extra.as_of or previous.fetched_at)
     return replace(
         bridged,
         windows=tuple(sorted(bridged.windows + kept, key=_order)),
-        extra_usage=previous.extra_usage,
+        extra_usage=extra,
     )

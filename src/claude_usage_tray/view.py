@@ -145,6 +145,8 @@ def window_line(window: Window, now: datetime) -> str:
     text = f"{window.label}: {window.percent:.0f} %"
     if window.resets_at is not None:
         text += f" · resets {clock(window.resets_at)} (in {duration(window.resets_at - now)})"
+    if window.as_of is not None:
+        text += f" (as of {clock(window.as_of)})"
     return text
 
 
@@ -154,12 +156,13 @@ def money(amount: float, currency: str | None) -> str:
 
 
 def extra_usage_line(extra: ExtraUsage) -> str:
+    as_of = f" (as of {clock(extra.as_of)})" if extra.as_of is not None else ""
     if not extra.enabled:
-        return "Extra usage: off"
+        return f"Extra usage: off{as_of}"
     used = money(extra.used or 0.0, extra.currency)
     if extra.limit is None:
-        return f"Extra usage: {used} (no monthly limit)"
-    return f"Extra usage: {used} of {money(extra.limit, extra.currency)}"
+        return f"Extra usage: {used} (no monthly limit){as_of}"
+    return f"Extra usage: {used} of {money(extra.limit, extra.currency)}{as_of}"
 
 
 def source_line(usage: Usage, now: datetime) -> str:
