@@ -111,25 +111,39 @@ def cpu_seconds(pid: int) -> float:
 
 @dataclass(frozen=True)
 class Switches:
-    voluntary: int
-    involuntary: int
-    threads: int
+    # thread id -> (voluntary, involuntary) context switches so far
+    per_thread: dict[str, tuple[int, int]]
+
+    @property
+    def threads(self) -> int:
+        return len(self.per_thread)
+
+    def since(self, before: Switches) -> tuple[int, int]:
+        """Switches made between two samples. A thread that ended meanwhile takes its count with
+        it (so it cannot be subtracted); one that started counts from zero."""
+        voluntary = involuntary = 0
+        for tid, (vol, invol) in self.per_thread.items():
+            vol0, invol0 = before.per_thread.get(tid, (0, 0))
+            voluntary += vol - vol0
+            involuntary += invol - invol0
+        return voluntary, involuntary
 
 
 def context_switches(pid: int) -> Switches:
-    voluntary = involuntary = threads = 0
+    counts: dict[str, tuple[int, int]] = {}
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
             lines = (task / "status").read_text().splitlines()
         except OSError:  # the thread ended between the listing and the read
             continue
-        threads += 1
+        voluntary = involuntary = 0
         for line in lines:
             if line.startswith("voluntary_ctxt_switches:"):
-                voluntary += int(line.split()[1])
+                voluntary = int(line.split()[1])
             elif line.startswith("nonvoluntary_ctxt_switches:"):
-                involuntary += int(line.split()[1])
-    return Switches(voluntary, involuntary, threads)
+                involuntary = int(line.split()[1])
+        counts[task.name] = (voluntary, involuntary)
+    return Switches(counts)
 
 
 # -- the runs -------------------------------------------------------------------------------------
@@ -196,8 +210,8 @@ def measure_idle(desktop: Desktop, env: dict[str, str], api: FakeUsageAPI, secon
             seconds=elapsed,
             rss_mb=rss,
             cpu_percent=100 * (cpu_after - cpu_before) / elapsed,
-            voluntary_per_s=(switches_after.voluntary - switches_before.voluntary) / elapsed,
-            involuntary_per_s=(switches_after.involuntary - switches_before.involuntary) / elapsed,
+            voluntary_per_s=switches_after.since(switches_before)[0] / elapsed,
+            involuntary_per_s=switches_after.since(switches_before)[1] / elapsed,
             threads=switches_after.threads,
             requests=api.request_count - requests_before,
         )
