@@ -557,3 +557,12 @@ def test_numbers_from_claude_code_build_the_history_the_pace_line_needs(
     five = [p.percents["five_hour"] for p in history if "five_hour" in p.percents]
     assert five[-1] == 50.0
     assert five[-5:] == sorted(five[-5:])
+
+
+def test_the_plan_read_with_the_credentials_is_kept_for_the_menu(
+    home: ClaudeHome, api: FakeUsageAPI
+) -> None:
+    refresher = home.refresher(api)
+    assert refresher.plan is None
+    refresher.refresh()
+    assert refresher.plan == "max"

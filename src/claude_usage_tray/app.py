@@ -191,17 +191,12 @@ class TrayApp:
     def _menu_context(self) -> MenuContext:
         from claude_usage_tray.backups import list_backups
 
-        plan = None
-        with contextlib.suppress(Exception):
-            from claude_usage_tray.credentials import read_credentials
-
-            plan = read_credentials(self.session.environ, self.cached_secrets).subscription_type
         newest = None
         with contextlib.suppress(Exception):
             backups = list_backups(self.session.paths.backups_dir, self.cached_secrets)
             newest = f"{backups[0].created_at.astimezone():%Y-%m-%d %H:%M}" if backups else None
         return MenuContext(
-            plan=plan,
+            plan=self.refresher.plan,
             notifications_on=self.session.settings.notifications,
             autostart_on=None if self.session.demo else self._autostart_on(),
             newest_backup=newest,

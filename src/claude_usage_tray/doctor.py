@@ -26,8 +26,7 @@ def report(
         token_fingerprint,
     )
     from claude_usage_tray.guidance import clock, headline, help_steps
-    from claude_usage_tray.refresh import utc_now
-    from claude_usage_tray.schedule import next_attempt
+    from claude_usage_tray.refresh import Refresher, utc_now
     from claude_usage_tray.store import Store
     from claude_usage_tray.tray_backend import probe_backend
     from claude_usage_tray.view import duration
@@ -78,15 +77,9 @@ def report(
     lines.append(f"  API base: {settings.api_base}")
     lines.append(f"  poll interval: {settings.poll_interval:g} s")
     if token_fp is not None:
-        gate = state.gate(token_fp)
-        decision = next_attempt(
-            gate,
-            now=now,
-            interval=timedelta(seconds=settings.poll_interval),
-            last_data_at=state.snapshot.fetched_at if state.snapshot else None,
-            signature=credentials_signature(environ, secret_store),
-            last_manual=state.last_manual,
-        )
+        refresher = Refresher(store, settings, environ, secret_store)
+        signature = credentials_signature(environ, secret_store)
+        decision = refresher.decide(state, token_fp, now, signature)
         when = (
             "now"
             if decision.allows(now)

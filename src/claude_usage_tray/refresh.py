@@ -65,6 +65,9 @@ class Refresher:
     fetch: Fetcher = _default_fetch
     clock: Clock = utc_now
     jitter: Callable[[], float] = random.random
+    # The plan named in the credentials at the last read, for the menu's header (so a redraw
+    # does not read the credentials again).
+    plan: str | None = field(default=None, init=False)
     # Our state while the state file cannot be written (see `_update`).
     _memory: State | None = field(default=None, init=False, repr=False)
 
@@ -85,6 +88,7 @@ class Refresher:
         signature = credentials_signature(self.environ, self.secret_store)
         try:
             creds = read_credentials(self.environ, self.secret_store)
+            self.plan = creds.subscription_type
             check_usable(creds, now)
             # A refused address is our own settings' fault: no attempt is counted and no gate
             # touched, so the fixed address is used at once (by the next process that loads it).
@@ -95,7 +99,7 @@ class Refresher:
 
         state = self.current_state()
         fingerprint = token_fingerprint(creds.access_token, state.salt) if state.salt else None
-        decision = self._decide(state, fingerprint, now, signature, manual)
+        decision = self.decide(state, fingerprint, now, signature, manual)
         if decision.at is None:
             return Outcome(state, False, decision)  # the server refused this token: keep saying so
         if not decision.allows(now):
@@ -114,7 +118,7 @@ class Refresher:
                 if not state.salt:
                     state = self._update(lambda s: s)
                 fingerprint = token_fingerprint(creds.access_token, state.salt)
-                decision = self._decide(state, fingerprint, now, signature, manual)
+                decision = self.decide(state, fingerprint, now, signature, manual)
                 if not decision.allows(now):
                     return Outcome(state, False, decision)
                 return self._fetch(creds.access_token, fingerprint, signature, now, manual)
@@ -142,14 +146,15 @@ class Refresher:
         except StoreBusy:
             return state
 
-    def _decide(
+    def decide(
         self,
         state: State,
         fingerprint: str | None,
         now: datetime,
         signature: str,
-        manual: bool,
+        manual: bool = False,
     ) -> Decision:
+        """When this token may ask next (also what `doctor` reports)."""
         gate = state.gate(fingerprint) if fingerprint else state.gate("")
         last_data = state.snapshot.fetched_at if state.snapshot else None
         return next_attempt(

@@ -75,6 +75,23 @@ class Autostart(ABC):
         return AutostartStatus(AutostartState.DISABLED, self.location, None, detail)
 
 
+class FileAutostart(Autostart):
+    """An entry that is one file of ours (XDG .desktop, LaunchAgent plist)."""
+
+    def __init__(self, command: list[str], path: Path) -> None:
+        super().__init__(command)
+        self.path = path
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    def disable(self) -> AutostartStatus:
+        if remove_file(self.path):
+            return self._absent("The entry was removed.")
+        return self._absent("There was no entry to remove.")
+
+
 def _shown(command: list[str]) -> str:
     """A command for people; arguments with spaces in quotes so the split stays visible."""
     return " ".join(arg if arg and " " not in arg else f'"{arg}"' for arg in command)

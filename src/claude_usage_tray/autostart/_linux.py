@@ -14,9 +14,8 @@ from pathlib import Path
 
 from claude_usage_tray import APP_NAME
 from claude_usage_tray.autostart._base import (
-    Autostart,
     AutostartStatus,
-    remove_file,
+    FileAutostart,
     write_shared_file,
 )
 
@@ -34,23 +33,13 @@ def autostart_dir(home: Path, environ: Mapping[str, str]) -> Path:
     return base / "autostart"
 
 
-class XdgAutostart(Autostart):
+class XdgAutostart(FileAutostart):
     def __init__(self, command: list[str], *, home: Path, environ: Mapping[str, str]) -> None:
-        super().__init__(command)
-        self.path = autostart_dir(home, environ) / ENTRY_NAME
-
-    @property
-    def location(self) -> str:
-        return str(self.path)
+        super().__init__(command, autostart_dir(home, environ) / ENTRY_NAME)
 
     def enable(self) -> AutostartStatus:
         write_shared_file(self.path, desktop_entry(self.command).encode("utf-8"))
         return self.status()
-
-    def disable(self) -> AutostartStatus:
-        if remove_file(self.path):
-            return self._absent("The entry was removed.")
-        return self._absent("There was no entry to remove.")
 
     def status(self) -> AutostartStatus:
         try:

@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from claude_usage_tray.autostart._base import (
-    Autostart,
     AutostartStatus,
-    remove_file,
+    FileAutostart,
     write_shared_file,
 )
 
@@ -31,7 +30,7 @@ def agent_path(home: Path) -> Path:
     return home / "Library" / "LaunchAgents" / f"{LABEL}.plist"
 
 
-class LaunchAgent(Autostart):
+class LaunchAgent(FileAutostart):
     def __init__(
         self,
         command: list[str],
@@ -39,24 +38,14 @@ class LaunchAgent(Autostart):
         home: Path,
         allow_label: Callable[[str], None] | None = None,
     ) -> None:
-        super().__init__(command)
-        self.path = agent_path(home)
+        super().__init__(command, agent_path(home))
         self._allow_label = allow_label
-
-    @property
-    def location(self) -> str:
-        return str(self.path)
 
     def enable(self) -> AutostartStatus:
         write_shared_file(self.path, agent_plist(self.command))
         if self._allow_label is not None:
             self._allow_label(LABEL)
         return self.status()
-
-    def disable(self) -> AutostartStatus:
-        if remove_file(self.path):
-            return self._absent("The entry was removed.")
-        return self._absent("There was no entry to remove.")
 
     def status(self) -> AutostartStatus:
         try:
