@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from claude_usage_tray.config import Settings
-from claude_usage_tray.credentials import credentials_signature
-from claude_usage_tray.paths import AppPaths, write_private_file
-from claude_usage_tray.refresh import Refresher
-from claude_usage_tray.store import Store
-from claude_usage_tray.testing.fake_api import FakeUsageAPI, Reply, ok, rate_limited
-from claude_usage_tray.usage import Usage
+from claude_usage_gauge.core.settings import Settings
+from claude_usage_gauge.core.usage import Usage
+from claude_usage_gauge.files import write_private_file
+from claude_usage_gauge.paths import AppPaths
+from claude_usage_gauge.refresh import Refresher
+from claude_usage_gauge.sources.credentials import credentials_signature
+from claude_usage_gauge.store import Store
+from claude_usage_gauge.testing.fake_api import FakeUsageAPI, Reply, ok, rate_limited
 
 DAY_START = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
 TICK = timedelta(seconds=10)
@@ -169,7 +170,7 @@ def run(scenario: Scenario) -> Result:
         def settings() -> Settings:
             return Settings(api_base=base())
 
-        from claude_usage_tray.api import fetch_usage
+        from claude_usage_gauge.sources.api import fetch_usage
 
         def counted_fetch(api_base: str, token: str, now: datetime) -> Usage:
             # Every attempt counts, also those that never reach the server (network down).

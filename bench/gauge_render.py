@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from claude_usage_tray.gauge import GaugeState, GaugeView, render
+from claude_usage_gauge.core.gauge import GaugeState, GaugeView, render
 
 SIZES = (16, 22, 24, 32, 48, 64, 128, 256)
 TARGET_SIZE = 64

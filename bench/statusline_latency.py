@@ -28,7 +28,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from claude_usage_tray.testing.claude_code import statusline_input
+from claude_usage_gauge.testing.claude_code import statusline_input
 
 TARGET_RATIO = 2.0
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,11 +42,12 @@ def seed_store(state_home: Path) -> None:
     """A store as the tray leaves it: an API snapshot and a week of history (tens of KiB)."""
     from dataclasses import replace
 
-    from claude_usage_tray.paths import AppPaths
-    from claude_usage_tray.store import State, Store
-    from claude_usage_tray.usage import Usage, Window
+    from claude_usage_gauge.core.state import State
+    from claude_usage_gauge.core.usage import Usage, Window
+    from claude_usage_gauge.paths import AppPaths
+    from claude_usage_gauge.store import Store
 
-    state_dir = state_home / "claude-usage-tray"
+    state_dir = state_home / "claude-usage-gauge"
     state = State()
     start = datetime.now(UTC) - timedelta(days=7)
     for step in range(0, 7 * 24 * 60, 20):
@@ -77,7 +78,7 @@ def environment(tmp: Path, pyc_cache: bool) -> dict[str, str]:
         XDG_STATE_HOME=str(tmp / "state"),
         XDG_CONFIG_HOME=str(tmp / "config"),
         XDG_DATA_HOME=str(tmp / "data"),
-        CLAUDE_USAGE_TRAY_API_BASE="http://127.0.0.1:9",
+        CLAUDE_USAGE_GAUGE_API_BASE="http://127.0.0.1:9",
     )
     if pyc_cache:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -107,7 +108,7 @@ def timed(argv: list[str], stdin: bytes, env: dict[str, str]) -> tuple[float, fl
 
 def bench(runs: int, pyc_cache: bool) -> None:
     python = sys.executable
-    script = Path(python).parent / "claude-usage-tray"
+    script = Path(python).parent / "claude-usage-gauge"
     with tempfile.TemporaryDirectory(prefix="statusline-bench-") as name:
         root = Path(name)
         counter = iter(range(10**9))
@@ -116,7 +117,7 @@ def bench(runs: int, pyc_cache: bool) -> None:
             return feed(10 + next(counter) % 80)
 
         same = feed(51.0)
-        bridge = [python, "-m", "claude_usage_tray", "statusline"]
+        bridge = [python, "-m", "claude_usage_gauge", "statusline"]
         # (label, argv, stdin, home): each case has its own home, so one case's writes do not
         # turn another's "same numbers" into new ones.
         cases: list[tuple[str, list[str], Callable[[], bytes], str]] = [
@@ -126,7 +127,7 @@ def bench(runs: int, pyc_cache: bool) -> None:
             ("python -m ... statusline (no numbers)", bridge, lambda: feed(None), "none"),
         ]
         if script.is_file():
-            same_script = ("claude-usage-tray statusline (same)", [str(script), "statusline"])
+            same_script = ("claude-usage-gauge statusline (same)", [str(script), "statusline"])
             cases.append((*same_script, lambda: same, "script"))
         else:
             print(f"(no console script at {script}; skipped)")

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/tray_idle.py [--seconds 60] [--runs 5] [--summary]
 
-Runs the real tray (`python -m claude_usage_tray`) as a subprocess on the tests' Xvfb + D-Bus +
+Runs the real tray (`python -m claude_usage_gauge`) as a subprocess on the tests' Xvfb + D-Bus +
 dunst + trayer desktop (tests/e2e/desktop.py), against the fake usage API on 127.0.0.1, with a
 warm store: one `status` run fetched the numbers first, so the tray needs no request to show
 them. Figures (Linux only, from /proc):
@@ -37,8 +37,8 @@ if str(ROOT) not in sys.path:
 
 from tests.e2e.desktop import Desktop, missing_tools, running_desktop, wait_until  # noqa: E402
 
-from claude_usage_tray import APP_NAME  # noqa: E402
-from claude_usage_tray.testing.fake_api import FakeUsageAPI, ok  # noqa: E402
+from claude_usage_gauge import APP_NAME  # noqa: E402
+from claude_usage_gauge.testing.fake_api import FakeUsageAPI, ok  # noqa: E402
 
 TARGET_START_S = 1.0
 TARGET_RSS_MB = 60.0
@@ -75,7 +75,7 @@ def make_home(root: Path, api_url: str, desktop_env: dict[str, str]) -> dict[str
         XDG_DATA_HOME=str(root / "data"),
         XDG_CONFIG_HOME=str(root / "config"),
         XDG_CACHE_HOME=str(root / "cache"),
-        CLAUDE_USAGE_TRAY_API_BASE=api_url,
+        CLAUDE_USAGE_GAUGE_API_BASE=api_url,
     )
     return env
 

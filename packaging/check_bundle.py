@@ -1,6 +1,6 @@
 """Check a built Linux bundle the way a user would meet it: no Python on PATH, a fresh home.
 
-Run after scripts/package:  .venv/bin/python packaging/check_bundle.py [dist/claude-usage-tray]
+Run after scripts/package:  .venv/bin/python packaging/check_bundle.py [dist/claude-usage-gauge]
 Prints: --version, `status --json` (no sign-in: it must answer no_credentials, not crash), and
 the time from start to an icon docked in a real tray (Xvfb + trayer), three times.
 """
@@ -21,8 +21,8 @@ from tests.e2e.desktop import running_desktop, wait_until  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
-    bundle = Path(argv[0] if argv else ROOT / "dist" / "claude-usage-tray")
-    exe = bundle / "claude-usage-tray"
+    bundle = Path(argv[0] if argv else ROOT / "dist" / "claude-usage-gauge")
+    exe = bundle / "claude-usage-gauge"
     size = sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file())
     print(f"bundle: {bundle} ({size / 2**20:.0f} MiB)")
     with tempfile.TemporaryDirectory() as home:
@@ -54,14 +54,14 @@ def main(argv: list[str]) -> int:
                     stderr=subprocess.DEVNULL,
                 )
                 docked = wait_until(
-                    lambda: desktop.docked_icon("claude-usage-tray") is not None, 30, interval=0.05
+                    lambda: desktop.docked_icon("claude-usage-gauge") is not None, 30, interval=0.05
                 )
                 took = time.monotonic() - start
                 proc.terminate()
                 code = proc.wait(10)
                 print(f"run {run + 1}: docked={docked} in {took:.2f} s; exit on SIGTERM {code}")
                 failed |= not docked or code != 0
-                wait_until(lambda: desktop.docked_icon("claude-usage-tray") is None, 5)
+                wait_until(lambda: desktop.docked_icon("claude-usage-gauge") is None, 5)
     return 1 if failed else 0
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from claude_usage_tray.gauge import GaugeState, GaugeView, render
+from claude_usage_gauge.core.gauge import GaugeState, GaugeView, render
 
-APP_ID = "claude-usage-tray"
+APP_ID = "claude-usage-gauge"
 # A typical reading: the icon should look like the app at work, not empty or alarming.
 VIEW = GaugeView(GaugeState.FRESH, session_percent=42.0, week_percent=18.0)
 PNG_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)

@@ -19,11 +19,12 @@ sys.path.insert(0, str(ROOT))
 from tests.e2e.desktop import running_desktop, wait_until  # noqa: E402
 from tests.e2e.test_tray import Home  # noqa: E402
 
-from claude_usage_tray import APP_NAME  # noqa: E402
-from claude_usage_tray.paths import AppPaths  # noqa: E402
-from claude_usage_tray.store import State, Store  # noqa: E402
-from claude_usage_tray.testing.fake_api import FakeUsageAPI, Reply, usage_body  # noqa: E402
-from claude_usage_tray.usage import Usage, parse_usage  # noqa: E402
+from claude_usage_gauge import APP_NAME  # noqa: E402
+from claude_usage_gauge.core.state import State  # noqa: E402
+from claude_usage_gauge.core.usage import Usage, parse_usage  # noqa: E402
+from claude_usage_gauge.paths import AppPaths  # noqa: E402
+from claude_usage_gauge.store import Store  # noqa: E402
+from claude_usage_gauge.testing.fake_api import FakeUsageAPI, Reply, usage_body  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 
@@ -32,7 +33,7 @@ def gauge_states() -> None:
     """The icon's states and levels at 64 px, on a light and a dark panel."""
     from PIL import Image
 
-    from claude_usage_tray.gauge import GaugeState, GaugeView, render
+    from claude_usage_gauge.core.gauge import GaugeState, GaugeView, render
 
     views = [
         GaugeView(GaugeState.FRESH, 42, 18),

@@ -1,4 +1,4 @@
-"""A throwaway user home for running the real `claude-usage-tray` command in a subprocess.
+"""A throwaway user home for running the real `claude-usage-gauge` command in a subprocess.
 
 The home holds Claude Code's credentials file exactly as Claude Code writes it (0600, the sign-in
 under `claudeAiOauth` beside other top-level keys), and every directory the app may write to
@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
-APP_DIR = "claude-usage-tray"
+APP_DIR = "claude-usage-gauge"
 TOKEN_HEAD = "sk-ant-oat01-"
 # Distinctive bodies: found anywhere, they can only have come from the credentials file.
 TOKEN_BODY = "CliTestToken7Qx2Vb9Lm4Np8Rs3Tu6Wy1Za5Cd0Ef-Gh_Jk"
@@ -98,7 +98,7 @@ class CliHome:
             XDG_DATA_HOME=str(self.root / ".local" / "share"),
             XDG_CONFIG_HOME=str(self.root / ".config"),
             XDG_CACHE_HOME=str(self.root / ".cache"),
-            CLAUDE_USAGE_TRAY_API_BASE=self.api_base,
+            CLAUDE_USAGE_GAUGE_API_BASE=self.api_base,
             PYTHONDONTWRITEBYTECODE="1",
         )
         self.env = env
@@ -138,7 +138,7 @@ class CliHome:
 
     def set_api_base(self, url: str) -> None:
         self.api_base = url
-        self.env["CLAUDE_USAGE_TRAY_API_BASE"] = url
+        self.env["CLAUDE_USAGE_GAUGE_API_BASE"] = url
 
     # -- the credentials file --------------------------------------------------------------
 
@@ -181,9 +181,9 @@ class CliHome:
         env: Mapping[str, str] | None = None,
         timeout: float = CLI_TIMEOUT,
     ) -> subprocess.CompletedProcess[str]:
-        """`python -m claude_usage_tray *args` in this home; stdin is empty, never a terminal."""
+        """`python -m claude_usage_gauge *args` in this home; stdin is empty, never a terminal."""
         return subprocess.run(
-            [sys.executable, "-m", "claude_usage_tray", *args],
+            [sys.executable, "-m", "claude_usage_gauge", *args],
             input=input if input is not None else "",
             capture_output=True,
             text=True,
@@ -326,7 +326,7 @@ def seed_home(root: Path) -> tuple[CliHome, dict[str, object]]:
 
     Clone it (`CliHome.clone`) to start a test from real stored data without making it again.
     """
-    from claude_usage_tray.testing.fake_api import FakeUsageAPI
+    from claude_usage_gauge.testing.fake_api import FakeUsageAPI
 
     with FakeUsageAPI() as api:
         home = CliHome(root, api.url)

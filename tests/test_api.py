@@ -20,15 +20,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from claude_usage_tray.api import (
+from claude_usage_gauge.core.errors import ErrorKind, UsageError
+from claude_usage_gauge.core.usage import Usage
+from claude_usage_gauge.sources.api import (
     MAX_BODY_BYTES,
     USER_AGENT,
     fetch_usage,
     parse_retry_after,
 )
-from claude_usage_tray.api_base import validate_api_base
-from claude_usage_tray.errors import ErrorKind, UsageError
-from claude_usage_tray.testing import (
+from claude_usage_gauge.sources.api_base import validate_api_base
+from claude_usage_gauge.testing import (
     USAGE_PATH,
     FakeUsageAPI,
     Reply,
@@ -41,7 +42,6 @@ from claude_usage_tray.testing import (
     unauthorized,
     usage_body,
 )
-from claude_usage_tray.usage import Usage
 
 # Looks like the real thing so a leak would be recognisable; it is not a real token.
 TOKEN = "sk-ant-oat01-TEST-0123456789abcdef-not-a-real-token"
@@ -138,7 +138,7 @@ def test_request_headers(fake: FakeUsageAPI) -> None:
     assert request.headers["authorization"] == "Bearer " + TOKEN
     assert request.headers["anthropic-beta"] == "oauth-2025-04-20"
     assert request.headers["user-agent"] == USER_AGENT
-    assert USER_AGENT.startswith("claude-usage-tray/")
+    assert USER_AGENT.startswith("claude-usage-gauge/")
     assert request.headers["accept"] == "application/json"
 
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from claude_usage_tray.app import single_instance
-from claude_usage_tray.config import Settings
-from claude_usage_tray.gauge import GaugeState
-from claude_usage_tray.paths import AppPaths
-from claude_usage_tray.tray import gauge_view
-from claude_usage_tray.usage import FIVE_HOUR, SEVEN_DAY, Usage, Window
-from claude_usage_tray.view import DisplayState, View
+from claude_usage_gauge.core.gauge import GaugeState
+from claude_usage_gauge.core.settings import Settings
+from claude_usage_gauge.core.usage import FIVE_HOUR, SEVEN_DAY, Usage, Window
+from claude_usage_gauge.core.view import DisplayState, View
+from claude_usage_gauge.desktop.app import single_instance
+from claude_usage_gauge.desktop.tray import gauge_view
+from claude_usage_gauge.paths import AppPaths
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 TIMEOUT = 60.0
@@ -28,8 +28,8 @@ CONTENDER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from claude_usage_tray.app import single_instance
-    from claude_usage_tray.paths import AppPaths
+    from claude_usage_gauge.desktop.app import single_instance
+    from claude_usage_gauge.paths import AppPaths
 
     root = Path(sys.argv[1])
     paths = AppPaths(root / "state", root / "data", root / "log", root / "config")
@@ -180,7 +180,7 @@ def test_a_display_that_went_away_gives_one_sentence_not_a_traceback(tmp_path: P
     env.update(HOME=str(tmp_path), DISPLAY=":4711")  # set, but nothing listens there
     env.pop("PYSTRAY_BACKEND", None)
     result = subprocess.run(
-        [sys.executable, "-m", "claude_usage_tray"],
+        [sys.executable, "-m", "claude_usage_gauge"],
         env=env,
         capture_output=True,
         text=True,

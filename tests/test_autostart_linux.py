@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from claude_usage_tray.autostart import AutostartState, autostart_for
-from claude_usage_tray.autostart._linux import (
+from claude_usage_gauge.desktop.autostart import AutostartState, autostart_for
+from claude_usage_gauge.desktop.autostart._linux import (
     ENTRY_NAME,
     XdgAutostart,
     join_exec,
@@ -22,9 +22,9 @@ from claude_usage_tray.autostart._linux import (
     split_exec,
 )
 
-PROGRAM = ["/opt/claude-usage-tray/claude-usage-tray"]
+PROGRAM = ["/opt/claude-usage-gauge/claude-usage-gauge"]
 AWKWARD = [
-    '/home/ann o\'neil/My "Apps"/$HOME/back\\slash/100%/`tick`/claude-usage-tray',
+    '/home/ann o\'neil/My "Apps"/$HOME/back\\slash/100%/`tick`/claude-usage-gauge',
     "--flag=a b",
     "tab\there",
     "",
@@ -62,7 +62,7 @@ def test_enable_writes_a_valid_entry_in_xdg_config_home(tmp_path: Path) -> None:
     keys = read_desktop_entry(path.read_text(encoding="utf-8"))
     assert keys["Type"] == "Application"
     assert keys["Exec"] == PROGRAM[0]
-    assert keys["Icon"] == "claude-usage-tray"
+    assert keys["Icon"] == "claude-usage-gauge"
     assert keys["Terminal"] == "false"
     assert keys["X-GNOME-Autostart-enabled"] == "true"
     assert keys["Categories"] == "Utility;"
@@ -111,13 +111,13 @@ def test_disable_removes_only_our_own_file(tmp_path: Path) -> None:
 
 
 def test_entry_pointing_elsewhere_is_other_program_and_enable_repairs_it(tmp_path: Path) -> None:
-    entry(tmp_path, ["/old/venv/bin/claude-usage-tray", "tray"]).enable()
+    entry(tmp_path, ["/old/venv/bin/claude-usage-gauge", "tray"]).enable()
     auto = entry(tmp_path)
 
     found = auto.status()
     assert found.state is AutostartState.OTHER_PROGRAM
-    assert found.command == ["/old/venv/bin/claude-usage-tray", "tray"]
-    assert "/old/venv/bin/claude-usage-tray" in found.detail
+    assert found.command == ["/old/venv/bin/claude-usage-gauge", "tray"]
+    assert "/old/venv/bin/claude-usage-gauge" in found.detail
 
     assert auto.enable().state is AutostartState.ENABLED
     assert auto.status().command == PROGRAM
@@ -226,7 +226,7 @@ def run_cli(
         XDG_CACHE_HOME=str(tmp_path / "cache"),
     )
     return subprocess.run(
-        [sys.executable, "-m", "claude_usage_tray", "autostart", action],
+        [sys.executable, "-m", "claude_usage_gauge", "autostart", action],
         capture_output=True,
         text=True,
         env=env,
@@ -260,13 +260,13 @@ def test_cli_enable_status_disable(tmp_path: Path) -> None:
 
 
 def test_cli_status_explains_how_to_repair_an_entry_for_another_program(tmp_path: Path) -> None:
-    entry(tmp_path, ["/somewhere/else/claude-usage-tray"]).enable()
+    entry(tmp_path, ["/somewhere/else/claude-usage-gauge"]).enable()
 
     status = run_cli(tmp_path, "status")
 
     assert status.returncode == 0
     assert "another program" in status.stdout
-    assert "claude-usage-tray autostart enable" in status.stdout
+    assert "claude-usage-gauge autostart enable" in status.stdout
     assert run_cli(tmp_path, "enable").returncode == 0
     assert run_cli(tmp_path, "status").stdout.startswith("Start at login is enabled.")
 

@@ -6,10 +6,10 @@ import plistlib
 import stat
 from pathlib import Path
 
-from claude_usage_tray.autostart import AutostartState, autostart_for
-from claude_usage_tray.autostart._macos import LABEL, LaunchAgent, agent_path
+from claude_usage_gauge.desktop.autostart import AutostartState, autostart_for
+from claude_usage_gauge.desktop.autostart._macos import LABEL, LaunchAgent, agent_path
 
-BUNDLE = ["/Applications/Claude Usage Tray.app/Contents/MacOS/claude-usage-tray"]
+BUNDLE = ["/Applications/Claude Usage Gauge.app/Contents/MacOS/claude-usage-gauge"]
 
 
 def agent(home: Path, command: list[str] = BUNDLE, calls: list[str] | None = None) -> LaunchAgent:
@@ -20,7 +20,7 @@ def test_autostart_for_darwin_is_a_launch_agent_in_the_users_library(tmp_path: P
     made = autostart_for("darwin", home=tmp_path, command=BUNDLE)
 
     assert isinstance(made, LaunchAgent)
-    assert made.path == tmp_path / "Library" / "LaunchAgents" / "com.claude-usage-tray.agent.plist"
+    assert made.path == tmp_path / "Library" / "LaunchAgents" / "com.claude-usage-gauge.agent.plist"
     assert made.location == str(made.path)
 
 
@@ -71,12 +71,12 @@ def test_disable_leaves_other_agents_alone(tmp_path: Path) -> None:
 
 
 def test_agent_for_another_program_is_reported_and_repaired(tmp_path: Path) -> None:
-    agent(tmp_path, ["/Users/me/old/claude-usage-tray", "tray"]).enable()
+    agent(tmp_path, ["/Users/me/old/claude-usage-gauge", "tray"]).enable()
     auto = agent(tmp_path)
 
     found = auto.status()
     assert found.state is AutostartState.OTHER_PROGRAM
-    assert found.command == ["/Users/me/old/claude-usage-tray", "tray"]
+    assert found.command == ["/Users/me/old/claude-usage-gauge", "tray"]
 
     assert auto.enable().state is AutostartState.ENABLED
     with auto.path.open("rb") as handle:
@@ -84,7 +84,7 @@ def test_agent_for_another_program_is_reported_and_repaired(tmp_path: Path) -> N
 
 
 def test_paths_with_spaces_and_quotes_are_kept_exactly(tmp_path: Path) -> None:
-    command = ['/Users/o\'neil/My "Apps"/claude usage tray', "--flag=a b"]
+    command = ['/Users/o\'neil/My "Apps"/claude usage gauge', "--flag=a b"]
     auto = agent(tmp_path, command)
 
     assert auto.enable().command == command

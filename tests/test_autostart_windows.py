@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from claude_usage_tray.autostart import AutostartState, autostart_for
-from claude_usage_tray.autostart._windows import (
+from claude_usage_gauge.desktop.autostart import AutostartState, autostart_for
+from claude_usage_gauge.desktop.autostart._windows import (
     RUN_KEY,
     VALUE_NAME,
     FakeRunKey,
@@ -18,7 +18,7 @@ from claude_usage_tray.autostart._windows import (
     split_command_line,
 )
 
-GUI = r"C:\Program Files\Claude Usage Tray\claude-usage-tray-gui.exe"
+GUI = r"C:\Program Files\Claude Usage Gauge\claude-usage-gauge-gui.exe"
 
 
 def entry(registry: FakeRunKey, command: list[str] | None = None) -> RunKeyAutostart:
@@ -32,7 +32,7 @@ def test_enable_writes_the_quoted_path_under_our_value_name() -> None:
 
     status = entry(registry).enable()
 
-    assert registry.values == {"claude-usage-tray": f'"{GUI}"'}
+    assert registry.values == {"claude-usage-gauge": f'"{GUI}"'}
     assert status.state is AutostartState.ENABLED
     assert status.command == [GUI]
     assert RUN_KEY in status.location
@@ -54,28 +54,34 @@ def test_round_trip_enable_status_disable() -> None:
 
 
 def test_path_case_and_slashes_do_not_matter_but_another_program_does() -> None:
-    registry = FakeRunKey({"Claude-Usage-Tray": f'"{GUI.upper().replace(chr(92), "/")}"'})
+    registry = FakeRunKey({"Claude-Usage-Gauge": f'"{GUI.upper().replace(chr(92), "/")}"'})
     auto = entry(registry)
     assert auto.status().state is AutostartState.ENABLED
 
-    registry.values = {VALUE_NAME: r'"C:\Users\me\old\claude-usage-tray-gui.exe" tray'}
+    registry.values = {VALUE_NAME: r'"C:\Users\me\old\claude-usage-gauge-gui.exe" tray'}
     found = auto.status()
     assert found.state is AutostartState.OTHER_PROGRAM
-    assert found.command == [r"C:\Users\me\old\claude-usage-tray-gui.exe", "tray"]
+    assert found.command == [r"C:\Users\me\old\claude-usage-gauge-gui.exe", "tray"]
 
     assert auto.enable().state is AutostartState.ENABLED
     assert registry.values == {VALUE_NAME: f'"{GUI}"'}
 
 
 def test_a_python_command_with_arguments_round_trips() -> None:
-    command = [r"C:\Users\Ann O Neil\py\pythonw.exe", "-m", "claude_usage_tray", r"C:\a b\\", 'q"t']
+    command = [
+        r"C:\Users\Ann O Neil\py\pythonw.exe",
+        "-m",
+        "claude_usage_gauge",
+        r"C:\a b\\",
+        'q"t',
+    ]
     registry = FakeRunKey()
 
     entry(registry, command).enable()
 
     value = registry.values[VALUE_NAME]
     assert value == (
-        r'"C:\Users\Ann O Neil\py\pythonw.exe" -m claude_usage_tray "C:\a b\\\\" "q\"t"'
+        r'"C:\Users\Ann O Neil\py\pythonw.exe" -m claude_usage_gauge "C:\a b\\\\" "q\"t"'
     )
     assert entry(registry, command).status().state is AutostartState.ENABLED
 

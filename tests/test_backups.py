@@ -16,21 +16,21 @@ from pathlib import Path
 
 import pytest
 
-from claude_usage_tray.backups import (
+from claude_usage_gauge.core.errors import UsageError
+from claude_usage_gauge.sources.credential_backups import (
     BACKUP_SERVICE,
     NothingToDo,
     list_backups,
     reset_credentials,
     restore_credentials,
 )
-from claude_usage_tray.credentials import (
+from claude_usage_gauge.sources.credentials import (
     credentials_file,
     keychain_account,
     keychain_service,
     read_credentials,
 )
-from claude_usage_tray.errors import UsageError
-from claude_usage_tray.testing.fake_keychain import FakeSecretStore
+from claude_usage_gauge.testing.fake_keychain import FakeSecretStore
 
 TOKEN = "sk-ant-oat01-" + "Hh8_Jj-4Gg" * 9 + "Wx2q"
 NEW_TOKEN = "sk-ant-oat01-" + "Nn1-Mm_6Bb" * 9 + "Vz7r"
@@ -98,7 +98,7 @@ def test_reset_moves_the_file_into_a_private_backup(env: dict[str, str], backups
         assert mode(backups_dir) == 0o700
     for words in ("terminal", "`claude`", "/login", "claude auth login"):
         assert words in result.next_steps
-    assert "claude-usage-tray credentials restore" in result.next_steps
+    assert "claude-usage-gauge credentials restore" in result.next_steps
     assert TOKEN not in result.next_steps
 
 

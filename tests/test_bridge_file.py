@@ -15,8 +15,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from claude_usage_tray import APP_NAME, bridge_file
-from claude_usage_tray.bridge_file import (
+from claude_usage_gauge import APP_NAME
+from claude_usage_gauge.core.usage import parse_statusline
+from claude_usage_gauge.paths import app_paths
+from claude_usage_gauge.statusline import bridge_file
+from claude_usage_gauge.statusline.bridge_file import (
     BRIDGE_FILE_NAME,
     MAX_BRIDGE_BYTES,
     bridge_state_dir,
@@ -27,8 +30,6 @@ from claude_usage_tray.bridge_file import (
     state_dir_for,
     write_bridge,
 )
-from claude_usage_tray.paths import app_paths
-from claude_usage_tray.usage import parse_statusline
 
 LIMITS = {
     "five_hour": {"used_percentage": 51.2, "resets_at": 1767225600.0},
@@ -108,7 +109,7 @@ def test_windows_ignores_an_override_that_is_not_a_full_path(override: str) -> N
 def test_platformdirs_is_not_imported_to_find_the_directory(tmp_path: Path) -> None:
     code = (
         "import sys\n"
-        "from claude_usage_tray.bridge_file import bridge_state_dir\n"
+        "from claude_usage_gauge.statusline.bridge_file import bridge_state_dir\n"
         "print(bridge_state_dir())\n"
         "print(sorted(m for m in ('platformdirs', 'pathlib', 're', 'json') if m in sys.modules))\n"
     )
@@ -150,7 +151,7 @@ def test_loads_refuses_with_a_proper_error_in_a_fresh_interpreter() -> None:
     """Where json's Python half is not loaded yet, the C scanner cannot raise its own error."""
     code = (
         "import sys\n"
-        "from claude_usage_tray.bridge_file import loads\n"
+        "from claude_usage_gauge.statusline.bridge_file import loads\n"
         "assert 'json.decoder' not in sys.modules\n"
         "for text in (b'[1', b'{\"a\": 1', b'{} {}', b''):\n"
         "    try:\n"
@@ -289,7 +290,7 @@ def test_many_writers_at_once_leave_one_whole_file(tmp_path: Path) -> None:
     """Last writer wins: whichever it is, the file is whole and no temp file is left behind."""
     code = (
         "import sys\n"
-        "from claude_usage_tray.bridge_file import write_bridge\n"
+        "from claude_usage_gauge.statusline.bridge_file import write_bridge\n"
         "n = int(sys.argv[2])\n"
         "for i in range(40):\n"
         "    write_bridge(sys.argv[1], {'five_hour': {'used_percentage': float(n)}}, n + i / 100)\n"

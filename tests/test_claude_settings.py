@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from claude_usage_tray.claude_settings import (
+from claude_usage_gauge.sources.claude_settings import (
     SettingsError,
     backup,
     bridge_command_line,
@@ -28,11 +28,11 @@ from claude_usage_tray.claude_settings import (
     wrapped_command,
     write_settings,
 )
-from claude_usage_tray.credentials import claude_config_dir
-from claude_usage_tray.statusline import THEN_TIMEOUT_ENV
+from claude_usage_gauge.sources.credentials import claude_config_dir
+from claude_usage_gauge.statusline.bridge import THEN_TIMEOUT_ENV
 
 USER_COMMAND = "bash ~/.claude/my status.sh --color 'a b'"
-PROGRAM = ["/opt/venv/bin/claude-usage-tray"]
+PROGRAM = ["/opt/venv/bin/claude-usage-gauge"]
 SETTINGS = {
     "$schema": "https://json.schemastore.org/claude-code-settings.json",
     "model": "opus",
@@ -57,7 +57,7 @@ def env(tmp_path: Path) -> dict[str, str]:
         XDG_STATE_HOME=str(tmp_path / "state"),
         XDG_CONFIG_HOME=str(tmp_path / "config"),
         XDG_DATA_HOME=str(tmp_path / "data"),
-        CLAUDE_USAGE_TRAY_API_BASE="http://127.0.0.1:9",
+        CLAUDE_USAGE_GAUGE_API_BASE="http://127.0.0.1:9",
     )
     return environ
 
@@ -76,7 +76,7 @@ def write_json(path: Path, data: object, mode: int = 0o644) -> bytes:
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "claude_usage_tray", "statusline", *args],
+        [sys.executable, "-m", "claude_usage_gauge", "statusline", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -86,7 +86,7 @@ def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def backups(path: Path) -> list[Path]:
-    return sorted(path.parent.glob(f"{path.name}.claude-usage-tray-*.bak"))
+    return sorted(path.parent.glob(f"{path.name}.claude-usage-gauge-*.bak"))
 
 
 def statusline_json() -> bytes:
@@ -260,7 +260,7 @@ def test_a_symlinked_settings_file_stays_a_symlink(env: dict[str, str], tmp_path
 def test_plan_install_fresh_and_wrapped() -> None:
     fresh = plan_install({}, PROGRAM, Path("s.json"))
     assert fresh.data == {
-        "statusLine": {"type": "command", "command": "/opt/venv/bin/claude-usage-tray statusline"}
+        "statusLine": {"type": "command", "command": "/opt/venv/bin/claude-usage-gauge statusline"}
     }
     wrapped = plan_install({"statusLine": {"command": "  echo hi  "}}, PROGRAM, Path("s.json"))
     assert wrapped.data is not None
@@ -272,11 +272,11 @@ def test_plan_install_fresh_and_wrapped() -> None:
 @pytest.mark.parametrize(
     "command",
     [
-        "/opt/venv/bin/claude-usage-tray statusline",
-        "'/Users/a b/venv/bin/claude-usage-tray' statusline --then 'x'",
+        "/opt/venv/bin/claude-usage-gauge statusline",
+        "'/Users/a b/venv/bin/claude-usage-gauge' statusline --then 'x'",
         # How shlex.join writes a Windows path (quoted, so the backslashes stay).
-        "'C:\\Tools\\claude-usage-tray.exe' statusline",
-        "/usr/bin/python3 -m claude_usage_tray statusline --format '{five_hour}'",
+        "'C:\\Tools\\claude-usage-gauge.exe' statusline",
+        "/usr/bin/python3 -m claude_usage_gauge statusline --format '{five_hour}'",
     ],
 )
 def test_recognises_our_commands(command: str) -> None:
@@ -288,8 +288,8 @@ def test_recognises_our_commands(command: str) -> None:
     [
         "echo statusline",
         "statusline",
-        "my-claude-usage-tray-fork statusline",
-        "bash -c 'claude-usage-tray statusline'",
+        "my-claude-usage-gauge-fork statusline",
+        "bash -c 'claude-usage-gauge statusline'",
         "unbalanced 'quote",
         "",
     ],
@@ -300,14 +300,14 @@ def test_does_not_claim_other_commands(command: str) -> None:
 
 def test_wrapped_command_forms() -> None:
     assert wrapped_command(bridge_command_line(PROGRAM, "echo 'hi there'")) == "echo 'hi there'"
-    assert wrapped_command("claude-usage-tray statusline --then=echo") == "echo"
-    assert wrapped_command("claude-usage-tray statusline") is None
+    assert wrapped_command("claude-usage-gauge statusline --then=echo") == "echo"
+    assert wrapped_command("claude-usage-gauge statusline") is None
     assert wrapped_command("someone-else --then echo") is None
 
 
 def test_uninstall_keeps_the_users_other_entry_keys() -> None:
     data = {
-        "statusLine": {"padding": 2, "type": "command", "command": "claude-usage-tray statusline"}
+        "statusLine": {"padding": 2, "type": "command", "command": "claude-usage-gauge statusline"}
     }
     plan = plan_uninstall(data, PROGRAM, Path("s.json"))
     assert plan.data == {"statusLine": {"padding": 2}}
@@ -370,6 +370,6 @@ def test_backups_in_the_same_second_do_not_collide(tmp_path: Path) -> None:
     first, second = backup(current, moment), backup(current, moment)
     assert first is not None
     assert second is not None
-    assert first.name == "settings.json.claude-usage-tray-20300102T030405Z.bak"
-    assert second.name == "settings.json.claude-usage-tray-20300102T030405Z-1.bak"
+    assert first.name == "settings.json.claude-usage-gauge-20300102T030405Z.bak"
+    assert second.name == "settings.json.claude-usage-gauge-20300102T030405Z-1.bak"
     assert second.stat().st_mode & 0o777 == 0o600

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from claude_usage_tray.testing.fake_api import FakeUsageAPI, Reply, rate_limited, usage_body
+from claude_usage_gauge.testing.fake_api import FakeUsageAPI, Reply, rate_limited, usage_body
 
 from .cli_home import CliHome, assert_status_shape, error_kind, seed_home
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from claude_usage_tray.testing.fake_api import FakeUsageAPI
+from claude_usage_gauge.testing.fake_api import FakeUsageAPI
 
 from .cli_home import (
     OTHER_KEYS,
@@ -213,7 +213,7 @@ def test_reset_list_restore_round_trip(home: CliHome, fake: FakeUsageAPI) -> Non
     assert reset.returncode == 0, reset.stdout + reset.stderr
     assert "Moved to backup: " in reset.stdout
     assert "/login" in reset.stdout
-    assert "claude-usage-tray credentials restore" in reset.stdout
+    assert "claude-usage-gauge credentials restore" in reset.stdout
     assert not home.credentials_path.exists()
     assert _mode(home.backups_dir) == 0o700
     (backup,) = _backup_files(home)

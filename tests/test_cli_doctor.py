@@ -1,4 +1,4 @@
-"""`claude-usage-tray doctor`, run for real: where everything is and what is wrong, with the token
+"""`claude-usage-gauge doctor`, run for real: where everything is and what is wrong, with the token
 masked to its kind and length, and never a request of its own.
 """
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from claude_usage_tray.testing.fake_api import FakeUsageAPI, rate_limited
+from claude_usage_gauge.testing.fake_api import FakeUsageAPI, rate_limited
 
 from .cli_home import SECOND_TOKEN, TOKEN, TOKEN_HEAD, CliHome
 

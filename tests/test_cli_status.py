@@ -1,4 +1,4 @@
-"""`claude-usage-tray status`, run for real in a subprocess against the fake usage API.
+"""`claude-usage-gauge status`, run for real in a subprocess against the fake usage API.
 
 Every case checks the exit code, that no traceback and no token reach the output or any file the
 app wrote, and how many requests the fake received: the store and its gates exist so that the
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from claude_usage_tray.testing.fake_api import (
+from claude_usage_gauge.testing.fake_api import (
     FakeUsageAPI,
     Reply,
     api_error,
@@ -104,7 +104,7 @@ def test_json_for_a_flat_body(home: CliHome, fake: FakeUsageAPI) -> None:
     assert request.path == "/api/oauth/usage"
     assert request.headers["authorization"] == f"Bearer {TOKEN}"
     assert request.headers["anthropic-beta"] == "oauth-2025-04-20"
-    assert request.headers["user-agent"].startswith("claude-usage-tray/")
+    assert request.headers["user-agent"].startswith("claude-usage-gauge/")
     home.assert_clean(proc)
 
 

@@ -10,14 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from claude_usage_tray.config import (
-    API_BASE_ENV,
+from claude_usage_gauge.config import API_BASE_ENV, load_settings, save_setting
+from claude_usage_gauge.core.settings import (
     DEFAULT_API_BASE,
     DEFAULT_POLL_INTERVAL,
     MIN_POLL_INTERVAL,
     Settings,
-    load_settings,
-    save_setting,
 )
 
 NO_ENV: dict[str, str] = {}

@@ -18,8 +18,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from claude_usage_tray.paths import AppPaths
-from claude_usage_tray.store import State, Store
+from claude_usage_gauge.core.state import State
+from claude_usage_gauge.paths import AppPaths
+from claude_usage_gauge.store import Store
 
 KILLS = 20
 WRITERS = 8
@@ -43,9 +44,9 @@ GROWER = textwrap.dedent(
     import sys
     from datetime import UTC, datetime, timedelta
     from pathlib import Path
-    from claude_usage_tray.paths import AppPaths
-    from claude_usage_tray.store import Store
-    from claude_usage_tray.usage import Usage, Window
+    from claude_usage_gauge.paths import AppPaths
+    from claude_usage_gauge.store import Store
+    from claude_usage_gauge.core.usage import Usage, Window
 
     root = Path(sys.argv[1])
     store = Store(AppPaths(root / "state", root / "data", root / "log", root / "config"))
@@ -73,8 +74,8 @@ COUNTER = textwrap.dedent(
     from dataclasses import replace
     from datetime import UTC, datetime, timedelta
     from pathlib import Path
-    from claude_usage_tray.paths import AppPaths
-    from claude_usage_tray.store import State, Store
+    from claude_usage_gauge.paths import AppPaths
+    from claude_usage_gauge.store import State, Store
 
     root, seconds = Path(sys.argv[1]), float(sys.argv[2])
     paths = AppPaths(root / "state", root / "data", root / "log", root / "config")

@@ -15,7 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from claude_usage_tray.credentials import (
+from claude_usage_gauge.core.errors import ErrorKind, UsageError
+from claude_usage_gauge.sources.credentials import (
     Credentials,
     check_usable,
     claude_config_dir,
@@ -26,8 +27,7 @@ from claude_usage_tray.credentials import (
     read_credentials,
     token_fingerprint,
 )
-from claude_usage_tray.errors import ErrorKind, UsageError
-from claude_usage_tray.testing.fake_keychain import FakeSecretStore
+from claude_usage_gauge.testing.fake_keychain import FakeSecretStore
 
 TOKEN = "sk-ant-oat01-" + "Zq9_Xv-3Lm" * 9 + "Ab3x"
 OTHER_TOKEN = "sk-ant-oat01-" + "Pp7-Yy_2Kk" * 9 + "Cd5y"
@@ -479,7 +479,7 @@ def test_reading_credentials_imports_no_heavy_module(env: dict[str, str]) -> Non
     write(env, document())
     code = (
         "import sys\n"
-        "from claude_usage_tray.credentials import read_credentials\n"
+        "from claude_usage_gauge.sources.credentials import read_credentials\n"
         f"read_credentials({env!r})\n"
         "heavy = {'keyring', 'httpx', 'PIL', 'pystray', 'gi'} & set(sys.modules)\n"
         "print(sorted(heavy))\n"

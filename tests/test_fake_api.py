@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from claude_usage_tray.testing import (
+from claude_usage_gauge.core.usage import parse_usage
+from claude_usage_gauge.testing import (
     DEMO_CYCLE,
     USAGE_PATH,
     FakeUsageAPI,
@@ -28,7 +29,6 @@ from claude_usage_tray.testing import (
     redirect,
     usage_body,
 )
-from claude_usage_tray.usage import parse_usage
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -297,7 +297,7 @@ def _run_cli(*args: str) -> tuple[subprocess.Popen[str], str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "claude_usage_tray.testing.fake_api", "--port", "0", *args],
+        [sys.executable, "-m", "claude_usage_gauge.testing.fake_api", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

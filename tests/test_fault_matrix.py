@@ -33,13 +33,16 @@ from pathlib import Path
 
 import pytest
 
-from claude_usage_tray import api as api_module
-from claude_usage_tray.config import Settings
-from claude_usage_tray.credentials import credentials_signature
-from claude_usage_tray.errors import CREDENTIAL_KINDS, TRANSIENT_KINDS, ErrorKind, UsageError
-from claude_usage_tray.refresh import Outcome, Refresher
-from claude_usage_tray.store import State, Store
-from claude_usage_tray.testing.fake_api import (
+from claude_usage_gauge.core.errors import CREDENTIAL_KINDS, TRANSIENT_KINDS, ErrorKind, UsageError
+from claude_usage_gauge.core.settings import Settings
+from claude_usage_gauge.core.state import State
+from claude_usage_gauge.core.usage import FIVE_HOUR, Usage
+from claude_usage_gauge.core.view import DisplayState, View, build_view
+from claude_usage_gauge.refresh import Outcome, Refresher
+from claude_usage_gauge.sources import api as api_module
+from claude_usage_gauge.sources.credentials import credentials_signature
+from claude_usage_gauge.store import Store
+from claude_usage_gauge.testing.fake_api import (
     FakeUsageAPI,
     Reply,
     api_error,
@@ -50,8 +53,6 @@ from claude_usage_tray.testing.fake_api import (
     unauthorized,
     usage_body,
 )
-from claude_usage_tray.usage import FIVE_HOUR, Usage
-from claude_usage_tray.view import DisplayState, View, build_view
 
 from .test_refresh import NEW_TOKEN, TOKEN, ClaudeHome, FakeClock, start_time
 
@@ -761,7 +762,7 @@ class _Collect(logging.Handler):
 
 @contextlib.contextmanager
 def _captured_logs() -> Iterator[_Collect]:
-    logger = logging.getLogger("claude_usage_tray")
+    logger = logging.getLogger("claude_usage_gauge")
     handler = _Collect()
     handler.setFormatter(logging.Formatter("%(name)s %(message)s %(exc_info)s"))
     old = logger.level

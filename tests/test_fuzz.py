@@ -19,25 +19,26 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from claude_usage_tray.api import parse_retry_after
-from claude_usage_tray.bridge_file import (
+from claude_usage_gauge.core.errors import ErrorKind, UsageError
+from claude_usage_gauge.core.state import State
+from claude_usage_gauge.paths import AppPaths
+from claude_usage_gauge.sources.api import parse_retry_after
+from claude_usage_gauge.sources.credentials import (
+    Credentials,
+    keychain_account,
+    keychain_service,
+    read_credentials,
+)
+from claude_usage_gauge.statusline.bridge import bridge_command, our_line
+from claude_usage_gauge.statusline.bridge_file import (
     BRIDGE_FILE_NAME,
     WINDOW_IDS,
     parse_bridge,
     read_bridge,
     render_bridge,
 )
-from claude_usage_tray.credentials import (
-    Credentials,
-    keychain_account,
-    keychain_service,
-    read_credentials,
-)
-from claude_usage_tray.errors import ErrorKind, UsageError
-from claude_usage_tray.paths import AppPaths
-from claude_usage_tray.statusline import bridge_command, our_line
-from claude_usage_tray.store import State, Store
-from claude_usage_tray.testing.fake_keychain import FakeSecretStore
+from claude_usage_gauge.store import Store
+from claude_usage_gauge.testing.fake_keychain import FakeSecretStore
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TOKEN = "sk-ant-oat01-FuzzToken" + "Q7x_Lm2-Vb9" * 6
@@ -144,7 +145,7 @@ def test_whole_seconds_mean_exactly_that_much_later(seconds: int, now: datetime)
 
 def app_paths(root: Path) -> AppPaths:
     return AppPaths(
-        state_dir=root / "state" / "claude-usage-tray",
+        state_dir=root / "state" / "claude-usage-gauge",
         data_dir=root / "data",
         log_dir=root / "log",
         config_dir=root / "config",

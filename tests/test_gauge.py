@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from claude_usage_tray.gauge import (
+from claude_usage_gauge.core.gauge import (
     LEVEL_COLOURS,
     GaugeState,
     GaugeView,
@@ -319,13 +319,13 @@ def test_make_icons_writes_the_same_files_twice(tmp_path: Path) -> None:
     for out in (first, second):
         subprocess.run([sys.executable, str(script), "--out", str(out)], check=True)
     names = sorted(p.name for p in first.iterdir())
-    assert "claude-usage-tray.ico" in names
-    assert "claude-usage-tray.icns" in names
+    assert "claude-usage-gauge.ico" in names
+    assert "claude-usage-gauge.icns" in names
     assert {f"icon-{s}.png" for s in (16, 24, 32, 48, 64, 128, 256, 512)} <= set(names)
     assert any(name.startswith("template-") for name in names)
     for name in names:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
-    with Image.open(first / "claude-usage-tray.ico") as ico:
+    with Image.open(first / "claude-usage-gauge.ico") as ico:
         assert {(16, 16), (32, 32), (256, 256)} <= set(ico.info["sizes"])
     with Image.open(first / "icon-16.png") as small:
         assert small.size == (16, 16)

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from claude_usage_tray.errors import ErrorKind, Problem
-from claude_usage_tray.guidance import (
+from claude_usage_gauge.core.errors import ErrorKind, Problem
+from claude_usage_gauge.core.guidance import (
     USAGE_PAGE,
     clock,
     headline,

@@ -9,14 +9,14 @@ import keyring.backend
 import keyring.errors
 import pytest
 
-from claude_usage_tray.errors import ErrorKind, UsageError
-from claude_usage_tray.keychain import (
+from claude_usage_gauge.core.errors import ErrorKind, UsageError
+from claude_usage_gauge.sources.keychain import (
     CachingSecretStore,
     KeyringStore,
     SecretStore,
     default_secret_store,
 )
-from claude_usage_tray.testing.fake_keychain import FakeSecretStore
+from claude_usage_gauge.testing.fake_keychain import FakeSecretStore
 
 SECRET = '{"claudeAiOauth": {"accessToken": "sk-ant-oat01-KeychainSecretValue_0123456789"}}'
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from claude_usage_tray.logs import (
+from claude_usage_gauge.logs import (
     LOG_BACKUPS,
     MAX_LOG_BYTES,
     TOKEN_PATTERN,
@@ -43,7 +43,7 @@ def restore_root_logger() -> Iterator[None]:
 
 @pytest.fixture
 def log_file(tmp_path: Path) -> Path:
-    return tmp_path / "logs" / "claude-usage-tray.log"
+    return tmp_path / "logs" / "claude-usage-gauge.log"
 
 
 def flush() -> None:
@@ -79,7 +79,7 @@ def test_token_pattern_matches_claude_tokens_and_bearer_values() -> None:
 
 def test_no_token_reaches_the_file(log_file: Path) -> None:
     setup_logging(log_file)
-    log = logging.getLogger("claude_usage_tray.test")
+    log = logging.getLogger("claude_usage_gauge.test")
     log.info("in the message %s", "sk-ant-oat01-" + TOKEN[13:])
     log.info(f"formatted in place: {TOKEN}")
     log.warning("in args: %s and %r", TOKEN, {"refreshToken": REFRESH})

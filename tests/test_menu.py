@@ -7,18 +7,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from claude_usage_tray.errors import ErrorKind, Problem
-from claude_usage_tray.guidance import USAGE_PAGE, clock, headline
-from claude_usage_tray.menu import SEPARATOR, WRAP, Entry, MenuContext, build_menu
-from claude_usage_tray.store import HistoryPoint
-from claude_usage_tray.usage import FIVE_HOUR, SEVEN_DAY, ExtraUsage, Source, Usage, Window
-from claude_usage_tray.view import DisplayState, View, window_line
+from claude_usage_gauge.core.errors import ErrorKind, Problem
+from claude_usage_gauge.core.guidance import USAGE_PAGE, clock, headline
+from claude_usage_gauge.core.menu import SEPARATOR, WRAP, Entry, MenuContext, build_menu
+from claude_usage_gauge.core.state import HistoryPoint
+from claude_usage_gauge.core.usage import FIVE_HOUR, SEVEN_DAY, ExtraUsage, Source, Usage, Window
+from claude_usage_gauge.core.view import DisplayState, View, window_line
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 CONTEXT = MenuContext(
     plan="max",
     credentials_path="/home/alice/.claude/.credentials.json",
-    backups_dir="/home/alice/.local/share/claude-usage-tray/credential-backups",
+    backups_dir="/home/alice/.local/share/claude-usage-gauge/credential-backups",
     platform="linux",
 )
 
@@ -291,12 +291,12 @@ def test_on_macos_the_reset_confirmation_names_the_keychain_backup() -> None:
     context = MenuContext(
         plan="max",
         credentials_path="/Users/a/.claude/.credentials.json",
-        backups_dir="/Users/a/Library/Application Support/claude-usage-tray/credential-backups",
+        backups_dir="/Users/a/Library/Application Support/claude-usage-gauge/credential-backups",
         platform="darwin",
     )
     reset = entry(build_menu(view(usage()), NOW, context), "Reset credentials file")
     said = " ".join(texts(reset.children))
     assert "Keychain item" in said
-    assert "claude-usage-tray-backup" in said
+    assert "claude-usage-gauge-backup" in said
     linux = entry(build_menu(view(usage()), NOW, CONTEXT), "Reset credentials file")
     assert "Keychain" not in " ".join(texts(linux.children))

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from claude_usage_tray.errors import ErrorKind, Problem
-from claude_usage_tray.guidance import clock, headline
-from claude_usage_tray.notices import Notice, NoticeMemory, notices_for
-from claude_usage_tray.usage import FIVE_HOUR, SEVEN_DAY, Usage, Window
-from claude_usage_tray.view import DisplayState, View
+from claude_usage_gauge.core.errors import ErrorKind, Problem
+from claude_usage_gauge.core.guidance import clock, headline
+from claude_usage_gauge.core.notices import Notice, NoticeMemory, notices_for
+from claude_usage_gauge.core.usage import FIVE_HOUR, SEVEN_DAY, Usage, Window
+from claude_usage_gauge.core.view import DisplayState, View
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 THRESHOLDS = (80.0, 95.0)

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from claude_usage_tray import APP_NAME
-from claude_usage_tray.paths import AppPaths, app_paths, ensure_private_dir, write_private_file
+from claude_usage_gauge import APP_NAME
+from claude_usage_gauge.files import ensure_private_dir, write_private_file
+from claude_usage_gauge.paths import AppPaths, app_paths
 
 
 def mode(path: Path) -> int:
@@ -52,7 +53,8 @@ def test_ensure_private_dir_makes_the_leaf_private(tmp_path: Path) -> None:
     parent = tmp_path / "shared"
     parent.mkdir(mode=0o755)
     parent.chmod(0o755)
-    leaf = ensure_private_dir(parent / "a" / "b")
+    leaf = parent / "a" / "b"
+    ensure_private_dir(leaf)
     assert leaf.is_dir()
     assert mode(leaf) == 0o700
     assert mode(parent) == 0o755  # parents we did not make are left alone

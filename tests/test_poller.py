@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from claude_usage_tray.credentials import credentials_signature
-from claude_usage_tray.errors import ErrorKind
-from claude_usage_tray.poller import Poller
-from claude_usage_tray.refresh import Outcome, Refresher
-from claude_usage_tray.store import State, Store
-from claude_usage_tray.testing.fake_api import FakeUsageAPI, unauthorized
+from claude_usage_gauge.core.errors import ErrorKind
+from claude_usage_gauge.core.state import State
+from claude_usage_gauge.poller import Poller
+from claude_usage_gauge.refresh import Outcome, Refresher
+from claude_usage_gauge.sources.credentials import credentials_signature
+from claude_usage_gauge.store import Store
+from claude_usage_gauge.testing.fake_api import FakeUsageAPI, unauthorized
 
 from .test_refresh import NEW_TOKEN, ClaudeHome, FakeClock, start_time
 
@@ -329,7 +330,7 @@ def test_publishes_even_when_the_store_cannot_be_written(
 ) -> None:
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the state directory should be\n")
-    refresher = home.refresher(api, store=Store(home.paths(blocker / "claude-usage-tray")))
+    refresher = home.refresher(api, store=Store(home.paths(blocker / "claude-usage-gauge")))
     published: queue.Queue[State] = queue.Queue()
     poller = make_poller(pollers, refresher)
     poller.subscribe(published.put)

@@ -16,14 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from claude_usage_tray.config import Settings
-from claude_usage_tray.errors import ErrorKind
-from claude_usage_tray.paths import AppPaths
-from claude_usage_tray.refresh import Refresher
-from claude_usage_tray.schedule import MANUAL_SPACING
-from claude_usage_tray.store import Store
-from claude_usage_tray.testing.fake_api import FakeUsageAPI, ok, rate_limited, unauthorized
-from claude_usage_tray.usage import FIVE_HOUR, SEVEN_DAY
+from claude_usage_gauge.core.errors import ErrorKind
+from claude_usage_gauge.core.schedule import MANUAL_SPACING
+from claude_usage_gauge.core.settings import Settings
+from claude_usage_gauge.core.usage import FIVE_HOUR, SEVEN_DAY
+from claude_usage_gauge.paths import AppPaths
+from claude_usage_gauge.refresh import Refresher
+from claude_usage_gauge.store import Store
+from claude_usage_gauge.testing.fake_api import FakeUsageAPI, ok, rate_limited, unauthorized
 
 TOKEN = "sk-ant-oat01-RefreshTestToken4Kd9Lq2Wm7Zr0Vt5Ly8Pb3Nx6Fc1Gs"
 NEW_TOKEN = "sk-ant-oat01-RefreshTestTokenRenewed2Hs7Jd4Kw9Qp1Vb6Xm3Zn8Ct5"
@@ -73,7 +73,7 @@ class ClaudeHome:
 
     def paths(self, state_dir: Path | None = None) -> AppPaths:
         return AppPaths(
-            state_dir=state_dir or self.root / "state" / "claude-usage-tray",
+            state_dir=state_dir or self.root / "state" / "claude-usage-gauge",
             data_dir=self.root / "data",
             log_dir=self.root / "log",
             config_dir=self.root / "config",
@@ -402,7 +402,7 @@ def unwritable_state_dir(root: Path) -> Path:
     """A state dir that cannot be created even by root: its parent is a regular file."""
     blocker = root / "not-a-directory"
     blocker.write_text("a file where a directory should be\n")
-    return blocker / "claude-usage-tray"
+    return blocker / "claude-usage-gauge"
 
 
 def test_unwritable_store_still_gives_a_state(

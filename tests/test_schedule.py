@@ -9,9 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from claude_usage_tray.config import DEFAULT_POLL_INTERVAL, Settings
-from claude_usage_tray.errors import CREDENTIAL_KINDS, ErrorKind, Problem
-from claude_usage_tray.schedule import (
+from claude_usage_gauge.core.errors import CREDENTIAL_KINDS, ErrorKind, Problem
+from claude_usage_gauge.core.schedule import (
     BACKOFF_MAX,
     RATE_LIMIT_CEILING,
     Decision,
@@ -23,6 +22,7 @@ from claude_usage_tray.schedule import (
     record_failure,
     record_success,
 )
+from claude_usage_gauge.core.settings import DEFAULT_POLL_INTERVAL, Settings
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 INTERVAL = timedelta(seconds=DEFAULT_POLL_INTERVAL)

@@ -24,18 +24,22 @@ from pathlib import Path
 
 import pytest
 
-from claude_usage_tray import api
-from claude_usage_tray.api_base import validate_api_base
-from claude_usage_tray.backups import list_backups, reset_credentials, restore_credentials
-from claude_usage_tray.credentials import (
+from claude_usage_gauge.core.errors import ErrorKind, UsageError
+from claude_usage_gauge.sources import api
+from claude_usage_gauge.sources.api_base import validate_api_base
+from claude_usage_gauge.sources.credential_backups import (
+    list_backups,
+    reset_credentials,
+    restore_credentials,
+)
+from claude_usage_gauge.sources.credentials import (
     credentials_file,
     keychain_account,
     keychain_service,
     read_credentials,
 )
-from claude_usage_tray.errors import ErrorKind, UsageError
-from claude_usage_tray.testing import claude_code
-from claude_usage_tray.testing.fake_api import (
+from claude_usage_gauge.testing import claude_code
+from claude_usage_gauge.testing.fake_api import (
     FakeUsageAPI,
     Reply,
     api_error,
@@ -45,11 +49,11 @@ from claude_usage_tray.testing.fake_api import (
     redirect,
     unauthorized,
 )
-from claude_usage_tray.testing.fake_keychain import FakeSecretStore
+from claude_usage_gauge.testing.fake_keychain import FakeSecretStore
 
 from .cli_home import APP_DIR, CliHome, closed_port
 
-SRC = Path(__file__).resolve().parents[1] / "src" / "claude_usage_tray"
+SRC = Path(__file__).resolve().parents[1] / "src" / "claude_usage_gauge"
 
 # Fresh random parts every run: a match can only have come from this run's credentials file.
 RANDOM_PART = secrets.token_urlsafe(48)[:60]

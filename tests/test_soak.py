@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from claude_usage_tray.bridge_file import write_bridge
-from claude_usage_tray.config import Settings
-from claude_usage_tray.credentials import credentials_signature
-from claude_usage_tray.poller import Poller
-from claude_usage_tray.store import HISTORY_MAX_AGE, HISTORY_MAX_POINTS, State
-from claude_usage_tray.testing.fake_api import FakeUsageAPI, Reply
+from claude_usage_gauge.core.settings import Settings
+from claude_usage_gauge.core.state import HISTORY_MAX_AGE, HISTORY_MAX_POINTS, State
+from claude_usage_gauge.poller import Poller
+from claude_usage_gauge.sources.credentials import credentials_signature
+from claude_usage_gauge.statusline.bridge_file import write_bridge
+from claude_usage_gauge.testing.fake_api import FakeUsageAPI, Reply
 
 from .test_fault_matrix import (
     DROP,

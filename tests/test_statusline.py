@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from claude_usage_tray.bridge_file import BRIDGE_FILE_NAME, read_bridge, write_bridge
-from claude_usage_tray.errors import ErrorKind, Problem
-from claude_usage_tray.paths import AppPaths
-from claude_usage_tray.statusline import (
+from claude_usage_gauge.core.errors import ErrorKind, Problem
+from claude_usage_gauge.core.usage import ExtraUsage, Usage, Window
+from claude_usage_gauge.paths import AppPaths
+from claude_usage_gauge.statusline.bridge import (
     STALE_AFTER_SECONDS,
     THEN_TIMEOUT_ENV,
     THEN_TIMEOUT_SECONDS,
@@ -35,9 +35,9 @@ from claude_usage_tray.statusline import (
     render_line,
     then_timeout,
 )
-from claude_usage_tray.store import Store
-from claude_usage_tray.testing.claude_code import statusline_input
-from claude_usage_tray.usage import ExtraUsage, Usage, Window
+from claude_usage_gauge.statusline.bridge_file import BRIDGE_FILE_NAME, read_bridge, write_bridge
+from claude_usage_gauge.store import Store
+from claude_usage_gauge.testing.claude_code import statusline_input
 
 # Never on the bridge's path: GUI, HTTP, TLS, Keychain, sockets, and the slow general-purpose
 # modules the full command line and the store use (argparse, dataclasses, logging, ...).
@@ -64,10 +64,10 @@ NO_TRACEBACK = "Traceback"
 
 def _paths(root: Path) -> AppPaths:
     return AppPaths(
-        state_dir=root / "state" / "claude-usage-tray",
-        data_dir=root / "data" / "claude-usage-tray",
-        log_dir=root / "state" / "claude-usage-tray" / "log",
-        config_dir=root / "config" / "claude-usage-tray",
+        state_dir=root / "state" / "claude-usage-gauge",
+        data_dir=root / "data" / "claude-usage-gauge",
+        log_dir=root / "state" / "claude-usage-gauge" / "log",
+        config_dir=root / "config" / "claude-usage-gauge",
     )
 
 
@@ -85,7 +85,7 @@ def env(tmp_path: Path) -> dict[str, str]:
         XDG_STATE_HOME=str(tmp_path / "state"),
         XDG_CONFIG_HOME=str(tmp_path / "config"),
         XDG_DATA_HOME=str(tmp_path / "data"),
-        CLAUDE_USAGE_TRAY_API_BASE="http://127.0.0.1:9",
+        CLAUDE_USAGE_GAUGE_API_BASE="http://127.0.0.1:9",
     )
     return environ
 
@@ -100,7 +100,7 @@ def run_cli(
     env: dict[str, str], stdin: bytes, *args: str, timeout: float = 30
 ) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        [sys.executable, "-m", "claude_usage_tray", "statusline", *args],
+        [sys.executable, "-m", "claude_usage_gauge", "statusline", *args],
         input=stdin,
         env=env,
         capture_output=True,
@@ -211,9 +211,9 @@ def _modules_after_a_run(
     listing = tmp_path / "modules.json"
     code = (
         "import runpy, sys\n"
-        f"sys.argv = ['claude_usage_tray', 'statusline', *{list(args)!r}]\n"
+        f"sys.argv = ['claude_usage_gauge', 'statusline', *{list(args)!r}]\n"
         "try:\n"
-        "    runpy.run_module('claude_usage_tray', run_name='__main__', alter_sys=True)\n"
+        "    runpy.run_module('claude_usage_gauge', run_name='__main__', alter_sys=True)\n"
         "except SystemExit:\n"
         "    pass\n"
         "names = sorted(sys.modules)\n"
@@ -235,25 +235,29 @@ def _modules_after_a_run(
 def test_imports_nothing_heavy(env: dict[str, str], tmp_path: Path) -> None:
     """The real entry point, with --then too: none of the heavy modules."""
     modules = _modules_after_a_run(env, tmp_path, "theirs  5h 51%", "--then", "echo theirs")
-    assert "claude_usage_tray.statusline" in modules
+    assert "claude_usage_gauge.statusline.bridge" in modules
     assert sorted(m for m in modules if m.split(".")[0] in HEAVY_MODULES) == []
 
 
 def test_the_plain_bridge_imports_almost_nothing(env: dict[str, str], tmp_path: Path) -> None:
     modules = _modules_after_a_run(env, tmp_path, "51\n", "--format", "{five_hour}")
-    ours = sorted(m for m in modules if m.startswith("claude_usage_tray"))
+    ours = sorted(m for m in modules if m.startswith("claude_usage_gauge"))
     assert ours == [
-        "claude_usage_tray",
-        "claude_usage_tray.bridge_file",
-        "claude_usage_tray.cli",
-        "claude_usage_tray.statusline",
+        "claude_usage_gauge",
+        "claude_usage_gauge.cli",
+        "claude_usage_gauge.core",
+        "claude_usage_gauge.core.values",
+        "claude_usage_gauge.files",
+        "claude_usage_gauge.statusline",
+        "claude_usage_gauge.statusline.bridge",
+        "claude_usage_gauge.statusline.bridge_file",
     ]
     assert sorted(m for m in modules if m.split(".")[0] in NOT_ON_THE_PLAIN_PATH) == []
 
 
 def test_importtime_shows_nothing_heavy(env: dict[str, str]) -> None:
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "claude_usage_tray", "statusline"],
+        [sys.executable, "-X", "importtime", "-m", "claude_usage_gauge", "statusline"],
         input=json.dumps(statusline_input()).encode(),
         env=env,
         capture_output=True,
@@ -266,7 +270,7 @@ def test_importtime_shows_nothing_heavy(env: dict[str, str]) -> None:
         for line in result.stderr.decode().splitlines()
         if line.startswith("import time:")
     }
-    assert "claude_usage_tray" in names
+    assert "claude_usage_gauge" in names
     assert names.isdisjoint(HEAVY_MODULES)
 
 
@@ -744,7 +748,7 @@ def test_bridge_in_process_finds_its_directory_from_environ(tmp_path: Path) -> N
     stdin = io.BytesIO(json.dumps(statusline_input()).encode())
     environ = {"XDG_STATE_HOME": str(tmp_path)}
     assert bridge_command(stdin=stdin, stdout=out, environ=environ) == 0
-    assert (tmp_path / "claude-usage-tray" / BRIDGE_FILE_NAME).is_file()
+    assert (tmp_path / "claude-usage-gauge" / BRIDGE_FILE_NAME).is_file()
 
 
 def test_bridge_in_process_survives_a_failing_stdout(tmp_path: Path) -> None:
@@ -778,7 +782,7 @@ def test_tty_stdin_is_not_read(env: dict[str, str], paths: AppPaths) -> None:
     leader, follower = pty.openpty()
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "claude_usage_tray", "statusline"],
+            [sys.executable, "-m", "claude_usage_gauge", "statusline"],
             stdin=follower,
             env=env,
             capture_output=True,
@@ -796,7 +800,7 @@ def test_a_pipe_nobody_closes_is_given_up_on(env: dict[str, str], paths: AppPath
     """Half an object and an open pipe: after the wait it shows what it knows, and exits 0."""
     seed(paths, api_usage(datetime.now(UTC)))
     process = subprocess.Popen(
-        [sys.executable, "-m", "claude_usage_tray", "statusline"],
+        [sys.executable, "-m", "claude_usage_gauge", "statusline"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         env=env,

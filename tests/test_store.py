@@ -21,23 +21,21 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from claude_usage_tray.credentials import token_fingerprint
-from claude_usage_tray.errors import ErrorKind, Problem
-from claude_usage_tray.paths import AppPaths
-from claude_usage_tray.schedule import Gate, record_failure
-from claude_usage_tray.store import (
+from claude_usage_gauge.core.errors import ErrorKind, Problem
+from claude_usage_gauge.core.schedule import Gate, record_failure
+from claude_usage_gauge.core.state import (
     HISTORY_MAX_AGE,
     HISTORY_MAX_POINTS,
     MAX_GATES,
-    MAX_STORE_BYTES,
     STORE_VERSION,
     HistoryPoint,
     State,
-    Store,
-    StoreBusy,
     append_history,
 )
-from claude_usage_tray.usage import FIVE_HOUR, SEVEN_DAY, ExtraUsage, Usage, Window
+from claude_usage_gauge.core.usage import FIVE_HOUR, SEVEN_DAY, ExtraUsage, Usage, Window
+from claude_usage_gauge.paths import AppPaths
+from claude_usage_gauge.sources.credentials import token_fingerprint
+from claude_usage_gauge.store import MAX_STORE_BYTES, Store, StoreBusy
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 FAKE_TOKEN = "sk-ant-oat01-FAKE-TOKEN-never-in-a-file-0123456789"
@@ -46,7 +44,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 def make_paths(root: Path) -> AppPaths:
     return AppPaths(
-        state_dir=root / "state" / "claude-usage-tray",
+        state_dir=root / "state" / "claude-usage-gauge",
         data_dir=root / "data",
         log_dir=root / "log",
         config_dir=root / "config",
@@ -422,17 +420,17 @@ def test_readers_never_see_a_torn_file_process(store: Store, paths: AppPaths) ->
 LOCK_TRY = """
     import sys
     from pathlib import Path
-    from claude_usage_tray.paths import AppPaths
-    from claude_usage_tray.store import Store, StoreBusy
+    from claude_usage_gauge.paths import AppPaths
+    from claude_usage_gauge.store import Store, StoreBusy
     root = Path(sys.argv[1])
     paths = AppPaths(
-        root / "state" / "claude-usage-tray", root / "data", root / "log", root / "config"
+        root / "state" / "claude-usage-gauge", root / "data", root / "log", root / "config"
     )
     try:
         with Store(paths).fetch_lock(0.2):
             print("acquired")
     except StoreBusy as exc:
-        print("busy", "claude-usage-tray" in str(exc))
+        print("busy", "claude-usage-gauge" in str(exc))
 """
 
 
@@ -463,10 +461,10 @@ def test_store_lock_times_out_with_store_busy(
                 """
                 import sys
                 from pathlib import Path
-                from claude_usage_tray.paths import AppPaths
-                from claude_usage_tray.store import Store
+                from claude_usage_gauge.paths import AppPaths
+                from claude_usage_gauge.store import Store
                 root = Path(sys.argv[1])
-                paths = AppPaths(root / "state" / "claude-usage-tray", root / "data", root / "log",
+                paths = AppPaths(root / "state" / "claude-usage-gauge", root / "data", root / "log",
                                  root / "config")
                 def hold(state):
                     print("holding", flush=True)
@@ -500,11 +498,11 @@ BUMP = """
     import sys
     from dataclasses import replace
     from pathlib import Path
-    from claude_usage_tray.paths import AppPaths
-    from claude_usage_tray.store import Store
+    from claude_usage_gauge.paths import AppPaths
+    from claude_usage_gauge.store import Store
     root, rounds = Path(sys.argv[1]), int(sys.argv[2])
     paths = AppPaths(
-        root / "state" / "claude-usage-tray", root / "data", root / "log", root / "config"
+        root / "state" / "claude-usage-gauge", root / "data", root / "log", root / "config"
     )
     store = Store(paths)
     def bump(state):

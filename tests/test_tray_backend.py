@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from claude_usage_tray.tray_backend import LINUX_MENU_PACKAGES, BackendInfo, probe_backend
+from claude_usage_gauge.desktop.tray_backend import LINUX_MENU_PACKAGES, BackendInfo, probe_backend
 
 PACKAGES = ("gir1.2-ayatanaappindicator3-0.1", "libayatana-appindicator-gtk3", "python3-gi")
 

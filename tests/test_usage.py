@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from claude_usage_tray.errors import ErrorKind, UsageError
-from claude_usage_tray.usage import (
+from claude_usage_gauge.core.errors import ErrorKind, UsageError
+from claude_usage_gauge.core.usage import (
     FIVE_HOUR,
     SEVEN_DAY,
     ExtraUsage,

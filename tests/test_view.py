@@ -13,12 +13,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from claude_usage_tray.config import Settings
-from claude_usage_tray.errors import ErrorKind, Problem
-from claude_usage_tray.guidance import clock
-from claude_usage_tray.store import HistoryPoint, State, append_history
-from claude_usage_tray.usage import FIVE_HOUR, SEVEN_DAY, ExtraUsage, Usage, Window, parse_usage
-from claude_usage_tray.view import (
+from claude_usage_gauge.core.errors import ErrorKind, Problem
+from claude_usage_gauge.core.guidance import clock
+from claude_usage_gauge.core.settings import Settings
+from claude_usage_gauge.core.state import HistoryPoint, State, append_history
+from claude_usage_gauge.core.usage import (
+    FIVE_HOUR,
+    SEVEN_DAY,
+    ExtraUsage,
+    Usage,
+    Window,
+    parse_usage,
+)
+from claude_usage_gauge.core.view import (
     TOOLTIP_MAX,
     DisplayState,
     View,

@@ -2,7 +2,7 @@
 # Everything here is idempotent: a second run on a set-up machine does nothing slow.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-VENV="${CLAUDE_USAGE_TRAY_VENV:-$ROOT/.venv}"
+VENV="${CLAUDE_USAGE_GAUGE_VENV:-$ROOT/.venv}"
 PY="$VENV/bin/python"
 
 # Debian packages: the tray host for the tests (Xvfb, trayer, dbus, dunst, xdotool, imagemagick),

@@ -19,13 +19,13 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
-from claude_usage_tray import APP_NAME
-from claude_usage_tray.config import Settings
-from claude_usage_tray.menu import MenuContext, build_menu
-from claude_usage_tray.paths import AppPaths
-from claude_usage_tray.store import Store
-from claude_usage_tray.testing.fake_api import FakeUsageAPI, ok
-from claude_usage_tray.view import build_view
+from claude_usage_gauge import APP_NAME
+from claude_usage_gauge.core.menu import MenuContext, build_menu
+from claude_usage_gauge.core.settings import Settings
+from claude_usage_gauge.core.view import build_view
+from claude_usage_gauge.paths import AppPaths
+from claude_usage_gauge.store import Store
+from claude_usage_gauge.testing.fake_api import FakeUsageAPI, ok
 
 from .desktop import Desktop, Geometry, missing_tools, running_desktop, wait_until
 
@@ -34,7 +34,7 @@ pytestmark = [
     pytest.mark.skipif(sys.platform != "linux", reason="the Xvfb tray host is Linux-only"),
 ]
 
-ARTIFACTS = Path(os.environ.get("CLAUDE_USAGE_TRAY_ARTIFACTS", "artifacts")) / "e2e"
+ARTIFACTS = Path(os.environ.get("CLAUDE_USAGE_GAUGE_ARTIFACTS", "artifacts")) / "e2e"
 TOKEN = "sk-ant-oat01-E2eTokenDoNotLeak_" + "x" * 40
 
 
@@ -77,7 +77,7 @@ class Home:
             XDG_DATA_HOME=str(root / "data"),
             XDG_CONFIG_HOME=str(root / "config"),
             XDG_CACHE_HOME=str(root / "cache"),
-            CLAUDE_USAGE_TRAY_API_BASE=api_url,
+            CLAUDE_USAGE_GAUGE_API_BASE=api_url,
         )
         self.env.pop("CLAUDE_CONFIG_DIR", None)
         self.paths = AppPaths(
@@ -89,7 +89,7 @@ class Home:
 
     def launch(self) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [sys.executable, "-m", "claude_usage_tray"],
+            [sys.executable, "-m", "claude_usage_gauge"],
             env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -240,7 +240,7 @@ def test_second_launch_does_not_make_a_second_icon(
     try:
         _icon(desktop)
         second = subprocess.run(  # noqa: PLW1510 (the exit code is asserted below)
-            [sys.executable, "-m", "claude_usage_tray"],
+            [sys.executable, "-m", "claude_usage_gauge"],
             env=home.env,
             capture_output=True,
             text=True,

@@ -1,0 +1,3 @@
+from claude_usage_gauge.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,280 @@
+"""The `claude-usage-gauge` command: the tray by default, and its subcommands.
+
+Every subcommand imports what it needs inside its own function, so `statusline` and a `status`
+served from a fresh store never load the GUI, HTTP, TLS or Keychain modules.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from claude_usage_gauge import APP_NAME, __version__
+
+# Not `from typing import TYPE_CHECKING`: the statusline bridge starts here on every refresh and
+# typing (like argparse and json) costs more to import than the bridge itself.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+
+    from claude_usage_gauge.core.settings import Settings
+    from claude_usage_gauge.paths import AppPaths
+    from claude_usage_gauge.sources.keychain import SecretStore
+
+EXIT_OK = 0
+EXIT_NOTHING = 1
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog=APP_NAME,
+        description="A tray gauge of your Claude 5-hour and weekly usage limits.",
+    )
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="run the tray against the built-in fake usage service (no account needed)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("tray", help="run the tray icon (the default)")
+
+    status = sub.add_parser("status", help="show usage (from the shared store when fresh)")
+    status.add_argument("--json", action="store_true", help="print one JSON object")
+    status.add_argument(
+        "--refresh", action="store_true", help="ask the server now (still honours rate limits)"
+    )
+
+    sub.add_parser("doctor", help="explain where things are and what is wrong")
+
+    line = sub.add_parser("statusline", help="Claude Code statusline bridge (reads JSON on stdin)")
+    line.add_argument(
+        "--format", dest="template", help="template, e.g. '5h {five_hour}%% · 7d {seven_day}%%'"
+    )
+    line.add_argument(
+        "--then", dest="then_cmd", help="your own statusline command, given the same stdin"
+    )
+    line_sub = line.add_subparsers(dest="action", metavar="ACTION")
+    for name, text in (
+        ("install", "make Claude Code call this bridge"),
+        ("uninstall", "undo install"),
+    ):
+        action = line_sub.add_parser(name, help=text)
+        action.add_argument("--dry-run", action="store_true", help="show the change, write nothing")
+
+    creds = sub.add_parser("credentials", help="reset, restore or list credential backups")
+    creds_sub = creds.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for name, text in (
+        ("reset", "move Claude Code's credentials aside to a backup, to log in fresh"),
+        ("restore", "put the newest backup back"),
+    ):
+        action = creds_sub.add_parser(name, help=text)
+        action.add_argument("--yes", action="store_true", help="do not ask")
+    creds_sub.add_parser("list", help="show backups")
+
+    auto = sub.add_parser("autostart", help="start the tray at login")
+    auto.add_argument("action", choices=("enable", "disable", "status"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["statusline"]:
+        # The bridge's fast path: its two options parsed by hand, nothing else imported.
+        from claude_usage_gauge.statusline import bridge as statusline
+
+        bridge_args = statusline.parse_bridge_args(args_list[1:])
+        if bridge_args is not None:
+            return statusline.bridge_command(*bridge_args)
+    parser = _parser()
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:  # argparse exits 2 on a wrong command line, 0 for --help
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+    command = args.command or "tray"
+    try:
+        if command == "statusline":
+            return _statusline(args)
+        # The tray and one-shot commands keep separate logs: a rotating file has one writer.
+        _setup_logging("tray" if command == "tray" else "cli")
+        if command == "status":
+            return _status(args.json, args.refresh)
+        if command == "doctor":
+            return _doctor()
+        if command == "credentials":
+            return _credentials(args.action, getattr(args, "yes", False))
+        if command == "autostart":
+            return _autostart(args.action)
+        return _tray(demo=args.demo)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # never a traceback in front of a user: one line, details logged
+        import logging
+
+        logging.getLogger(__name__).exception("unexpected error")
+        print(f"{APP_NAME}: unexpected error: {exc} (details are in the log)", file=sys.stderr)
+        return 1
+
+
+def gui_main() -> int:
+    """The windowed launcher's entry (no console on Windows): the tray, errors to the log."""
+    return main(sys.argv[1:] or ["tray"])
+
+
+# -- shared plumbing ---------------------------------------------------------------------------
+
+
+def _paths() -> AppPaths:
+    from claude_usage_gauge.paths import app_paths
+
+    return app_paths()
+
+
+def _settings(paths: AppPaths) -> Settings:
+    from claude_usage_gauge.config import load_settings
+
+    return load_settings(paths.config_file)
+
+
+def _secret_store() -> SecretStore | None:
+    from claude_usage_gauge.sources.keychain import default_secret_store
+
+    return default_secret_store()
+
+
+def _setup_logging(name: str) -> None:
+    from claude_usage_gauge.logs import setup_logging
+
+    paths = _paths()
+    try:
+        setup_logging(paths.log_file if name == "tray" else paths.log_dir / f"{name}.log")
+    except OSError as exc:
+        print(f"note: logging disabled ({exc.strerror})", file=sys.stderr)
+
+
+def _print(text: str) -> None:
+    print(text, flush=True)
+
+
+def _confirm(question: str) -> bool:
+    if not sys.stdin.isatty():
+        _print(f"{question} Not asked (no terminal): run again with --yes to confirm.")
+        return False
+    try:
+        answer = input(f"{question} [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
+# -- subcommands ---------------------------------------------------------------------------
+
+
+def _status(as_json: bool, refresh: bool) -> int:
+    import json
+
+    from claude_usage_gauge.core.view import build_view, status_json, status_lines
+    from claude_usage_gauge.refresh import Refresher, utc_now
+    from claude_usage_gauge.store import Store
+
+    paths = _paths()
+    settings = _settings(paths)
+    refresher = Refresher(Store(paths), settings, os.environ, _secret_store())
+    outcome = refresher.refresh(manual=refresh)
+    now = utc_now()
+    view = build_view(outcome.state, now, settings)
+    if as_json:
+        _print(json.dumps(status_json(view), ensure_ascii=False))
+    else:
+        lines = status_lines(view, now)
+        if not lines:
+            lines = ["No usage yet."]
+        if view.error is not None and view.usage is None:
+            from claude_usage_gauge.core.guidance import help_steps
+
+            lines += ["What to do:", *(f"  - {step}" for step in help_steps(view.error.kind))]
+        for line in lines:
+            _print(line)
+    return EXIT_OK if view.usage is not None else EXIT_NOTHING
+
+
+def _doctor() -> int:
+    from claude_usage_gauge.doctor import report
+
+    for line in report(_paths(), os.environ, _secret_store()):
+        _print(line)
+    return EXIT_OK
+
+
+def _credentials(action: str, yes: bool) -> int:
+    from claude_usage_gauge.core.errors import UsageError
+    from claude_usage_gauge.sources.credential_backups import (
+        NothingToDo,
+        list_backups,
+        reset_credentials,
+        restore_credentials,
+    )
+
+    paths = _paths()
+    store = _secret_store()
+    if action == "list":
+        backups = list_backups(paths.backups_dir, store)
+        if not backups:
+            _print(f"No credential backups (they would be in {paths.backups_dir}).")
+            return EXIT_NOTHING
+        for backup in backups:
+            _print(f"{backup.created_at.astimezone():%Y-%m-%d %H:%M}  {backup.label}")
+        return EXIT_OK
+    try:
+        if action == "reset":
+            if not yes and not _confirm(
+                "Move Claude Code's credentials aside to a backup in "
+                f"{paths.backups_dir}? You will need to log in again."
+            ):
+                return EXIT_NOTHING
+            result = reset_credentials(paths.backups_dir, os.environ, store)
+            _print(f"Moved to backup: {result.backup.label}")
+            _print(result.next_steps)
+            return EXIT_OK
+        if not yes and not _confirm("Put the newest credentials backup back?"):
+            return EXIT_NOTHING
+        restored = restore_credentials(paths.backups_dir, os.environ, store)
+        _print(restored.next_steps)
+        return EXIT_OK
+    except NothingToDo as exc:
+        _print(str(exc))
+        return EXIT_NOTHING
+    except UsageError as exc:  # the Keychain refused or is locked
+        _print(exc.message)
+        return EXIT_NOTHING
+    except OSError as exc:
+        _print(f"Could not finish: {exc.strerror or exc}. Backups so far: {paths.backups_dir}")
+        return EXIT_NOTHING
+
+
+def _statusline(args: argparse.Namespace) -> int:
+    from claude_usage_gauge.statusline import bridge as statusline
+
+    if args.action in ("install", "uninstall"):
+        _setup_logging("cli")
+        return statusline.install_command(args.action, dry_run=args.dry_run, environ=os.environ)
+    return statusline.bridge_command(template=args.template, then_cmd=args.then_cmd)
+
+
+def _autostart(action: str) -> int:
+    from claude_usage_gauge.desktop.autostart import autostart_command
+
+    return autostart_command(action)
+
+
+def _tray(*, demo: bool) -> int:
+    from claude_usage_gauge.desktop.app import run_tray
+
+    return run_tray(demo=demo)

@@ -1,0 +1,122 @@
+"""What to tell a user about each problem, per platform. Pure text; no I/O.
+
+Every sentence answers two questions: what happened, and what happens next (or what to do).
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+
+from claude_usage_gauge.core.errors import ErrorKind, Problem
+
+USAGE_PAGE = "https://claude.ai/settings/usage"
+
+
+def clock(moment: datetime) -> str:
+    """Local wall-clock time, e.g. 14:30 (the date is added when it is not today)."""
+    try:
+        local = moment.astimezone()
+    except (OverflowError, OSError, ValueError):  # far-off dates on some platforms
+        return moment.strftime("%Y-%m-%d %H:%M UTC")
+    today = datetime.now().astimezone().date()
+    if local.date() == today:
+        return local.strftime("%H:%M")
+    return local.strftime("%a %H:%M")
+
+
+def headline(problem: Problem) -> str:
+    """One short line for a menu or a tooltip: the problem and what happens next."""
+    kind = problem.kind
+    if kind == ErrorKind.RATE_LIMITED:
+        if problem.retry_at is not None:
+            return f"Rate limited by the server; next try {clock(problem.retry_at)}"
+        return "Rate limited by the server; trying again later"
+    if kind == ErrorKind.TOKEN_EXPIRED:
+        return "Sign-in expired; open Claude Code and it will refresh"
+    if kind == ErrorKind.NO_CREDENTIALS:
+        return "Not signed in to Claude Code"
+    if kind == ErrorKind.BAD_CREDENTIALS:
+        return "Claude Code's sign-in could not be read"
+    if kind == ErrorKind.MISSING_SCOPE:
+        return "This sign-in cannot read usage; log in again"
+    if kind == ErrorKind.UNAUTHORIZED:
+        return "Sign-in refused by the server; log in again"
+    if kind == ErrorKind.OUT_OF_EXTRA_USAGE:
+        return "Out of extra usage reported; see Sign-in help"
+    retry = f"next try {clock(problem.retry_at)}" if problem.retry_at else "retrying soon"
+    if kind == ErrorKind.SERVER_ERROR:
+        return f"The usage service has a problem; {retry}"
+    if kind == ErrorKind.NETWORK:
+        return f"No connection to the usage service; {retry}"
+    if kind == ErrorKind.BAD_RESPONSE:
+        return f"Unreadable answer from the usage service; {retry}"
+    return "Settings problem; see the log"
+
+
+def out_of_extra_usage_line(session_percent: float | None) -> str:
+    """Claude Code says 'out of extra usage' while the plan shows little use: show both."""
+    if session_percent is None:
+        return "Out of extra usage reported — see Sign-in help"
+    return (
+        f"Out of extra usage reported — your plan shows {session_percent:.0f} % used: "
+        "see Sign-in help"
+    )
+
+
+def _login_steps(platform: str) -> list[str]:
+    terminal = {"win32": "a terminal (PowerShell)", "darwin": "Terminal"}.get(
+        platform, "a terminal"
+    )
+    return [
+        f"Open {terminal} and run: claude",
+        "Inside it, type: /login   (or run: claude auth login)",
+        "Follow the browser sign-in; this app picks up the new sign-in by itself.",
+    ]
+
+
+def help_steps(kind: ErrorKind | None, platform: str = sys.platform) -> list[str]:
+    """Numbered-step help for the Sign-in help submenu and for `status`/`doctor`."""
+    login = _login_steps(platform)
+    keychain = (
+        " On macOS this also moves the Keychain item aside (kept as a backup item)."
+        if platform == "darwin"
+        else ""
+    )
+    reset_note = (
+        "If Claude Code keeps failing, 'Reset credentials file…' (claude-usage-gauge credentials "
+        "reset) moves the credentials aside "
+        "to a backup (nothing is deleted) so you can log in fresh; 'Restore credentials' "
+        f"puts them back.{keychain}"
+    )
+    if kind == ErrorKind.TOKEN_EXPIRED:
+        return [
+            "Claude Code refreshes its sign-in when you next use it: open it, or run: claude",
+            "This app never refreshes it (that could log Claude Code out) and waits for it.",
+        ]
+    if kind == ErrorKind.RATE_LIMITED:
+        return [
+            "The server limits how often usage may be read; this app waits as it asks.",
+            "A fresh sign-in gets a fresh allowance: claude, then /login.",
+            f"The same numbers are on {USAGE_PAGE}",
+        ]
+    if kind == ErrorKind.OUT_OF_EXTRA_USAGE:
+        return [
+            "Claude Code sometimes says 'out of extra usage' while your plan has room left.",
+            "The known cure is a fresh sign-in: use 'Reset credentials file…' in the menu "
+            "(or run: claude-usage-gauge credentials reset), then:",
+            *login,
+            reset_note,
+        ]
+    if kind in (ErrorKind.NETWORK, ErrorKind.SERVER_ERROR, ErrorKind.BAD_RESPONSE):
+        return [
+            "This is usually passing; the app retries with growing pauses.",
+            "Check your connection or proxy; 'claude-usage-gauge doctor' shows the details.",
+        ]
+    if kind == ErrorKind.CONFIG:
+        return [
+            "Fix api_base in the settings file (or CLAUDE_USAGE_GAUGE_API_BASE); "
+            "'claude-usage-gauge doctor' shows both.",
+            "The next 'status' uses the fixed address at once; a running tray after a restart.",
+        ]
+    return [*login, reset_note]

@@ -1,0 +1,52 @@
+"""Small value helpers shared by the core and the statusline's fast path.
+
+Light on purpose: the statusline bridge imports this module on every refresh of Claude Code's
+status line, so it loads only `math` at import time (`datetime` when a time is first parsed).
+"""
+
+from __future__ import annotations
+
+import math
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from datetime import datetime
+
+# Reset times at or before 2000-01-01 (the service sends the Unix epoch) mean "no reset
+# scheduled"; times after 2200 are garbage. Both are dropped, by the parser and the bridge alike.
+NO_RESET_BEFORE_EPOCH = 946684800.0
+NO_RESET_AFTER_EPOCH = 7258118400.0
+
+
+def finite_number(raw: object) -> float | None:
+    """A finite float from a JSON number (bools are not numbers here)."""
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        return None
+    try:
+        value = float(raw)
+    except OverflowError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def parse_iso(raw: object) -> datetime | None:
+    """An aware datetime from ISO-8601 text, or None for anything else."""
+    if not isinstance(raw, str) or not raw:
+        return None
+    from datetime import datetime
+
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if value.tzinfo is None:
+        return None
+    return value
+
+
+def plausible_reset_epoch(raw: object) -> float | None:
+    """A reset time in epoch seconds, or None when it means "none scheduled" or is garbage."""
+    value = finite_number(raw)
+    if value is None or value <= NO_RESET_BEFORE_EPOCH or value >= NO_RESET_AFTER_EPOCH:
+        return None
+    return value

@@ -1,0 +1,312 @@
+"""From the stored state to what a person sees: pure functions of a `State`, a clock and settings.
+
+`status` (text and JSON), the tray's tooltip, menu and gauge all read a `View`, so they never
+disagree about what is stale, which error counts, or when a window resets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from claude_usage_gauge.core.errors import CREDENTIAL_KINDS, ErrorKind, Problem
+from claude_usage_gauge.core.guidance import clock, headline, out_of_extra_usage_line
+from claude_usage_gauge.core.settings import Settings
+from claude_usage_gauge.core.state import HistoryPoint, State
+from claude_usage_gauge.core.usage import (
+    FIVE_HOUR,
+    SEVEN_DAY,
+    ExtraUsage,
+    Usage,
+    Window,
+    apply_resets,
+)
+
+TOOLTIP_MAX = 127  # Windows truncates tray tooltips beyond this
+# How far back the pace looks, and how much history it needs, per kind of window: a session's
+# pace is its last three quarters of an hour; a week's needs hours, or one busy burst would
+# "predict" the weekly limit for Monday.
+PACE_LOOKBACK = timedelta(minutes=45)
+PACE_MIN_SPAN = timedelta(minutes=5)
+WEEK_PACE_LOOKBACK = timedelta(hours=24)
+WEEK_PACE_MIN_SPAN = timedelta(hours=3)
+PACE_HORIZON = timedelta(days=8)
+
+
+class DisplayState(StrEnum):
+    STARTING = "starting"
+    FRESH = "fresh"
+    STALE = "stale"
+    RATE_LIMITED = "rate_limited"
+    ERROR = "error"
+    SIGNED_OUT = "signed_out"
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    usage: Usage | None  # with passed resets applied
+    stale: bool
+    error: Problem | None
+    error_at: datetime | None
+    state: DisplayState
+    history: tuple[HistoryPoint, ...] = ()
+
+    @property
+    def windows(self) -> tuple[Window, ...]:
+        return self.usage.windows if self.usage else ()
+
+    def percent(self, window_id: str) -> float | None:
+        window = self.usage.window(window_id) if self.usage else None
+        return window.percent if window else None
+
+
+def is_stale(state: State, now: datetime, interval: timedelta) -> bool:
+    snapshot = state.snapshot
+    if snapshot is None:
+        return False
+    age = now - snapshot.fetched_at
+    # Numbers Claude Code handed over within the poll interval are current, whatever the API or
+    # the sign-in says; any other failure since the numbers means they could not be refreshed.
+    bridged_recently = snapshot.source == "statusline" and age < interval
+    if (
+        state.error_at is not None
+        and state.last_error is not None
+        and state.error_at >= snapshot.fetched_at
+        and not bridged_recently
+    ):
+        return True
+    # Two missed polls and a minute of grace: past this, the numbers are old news.
+    return age > interval * 2 + timedelta(minutes=1)
+
+
+def superseded(state: State, now: datetime) -> bool:
+    """A server-side problem is over once newer numbers arrived (from Claude Code, while the
+    schedule has no reason to ask the API) and its wait has passed. Sign-in problems are not:
+    they need new credentials, whatever the statusline shows."""
+    error, snapshot = state.last_error, state.snapshot
+    return (
+        error is not None
+        and error.kind not in CREDENTIAL_KINDS
+        and snapshot is not None
+        and state.error_at is not None
+        and snapshot.fetched_at > state.error_at
+        and (error.retry_at is None or error.retry_at <= now)
+    )
+
+
+def build_view(state: State, now: datetime, settings: Settings) -> View:
+    interval = timedelta(seconds=settings.poll_interval)
+    usage = apply_resets(state.snapshot, now) if state.snapshot else None
+    stale = is_stale(state, now, interval)
+    error = state.last_error
+    if superseded(state, now):
+        error = None
+    if error is not None and error.kind in CREDENTIAL_KINDS:
+        display = DisplayState.SIGNED_OUT
+    elif error is not None and error.kind == ErrorKind.RATE_LIMITED:
+        display = DisplayState.RATE_LIMITED
+    elif usage is None:
+        display = DisplayState.ERROR if error is not None else DisplayState.STARTING
+    elif stale:
+        display = DisplayState.STALE
+    else:
+        display = DisplayState.FRESH
+    return View(
+        usage=usage,
+        stale=stale,
+        error=error,
+        error_at=state.error_at,
+        state=display,
+        history=state.history,
+    )
+
+
+# -- words -----------------------------------------------------------------------------------
+
+
+def duration(delta: timedelta) -> str:
+    """'2 h 13 min', '5 min', 'under a minute', '3 d 4 h'."""
+    seconds = int(delta.total_seconds())
+    if seconds < 60:
+        return "under a minute"
+    minutes = seconds // 60
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min"
+
+
+def ago(moment: datetime, now: datetime) -> str:
+    delta = now - moment
+    if delta < timedelta(minutes=1):
+        return "just now"
+    return f"{duration(delta)} ago"
+
+
+def window_line(window: Window, now: datetime) -> str:
+    """'5-hour session  42 % · resets 14:30 (in 2 h 13 min)'."""
+    text = f"{window.label}: {window.percent:.0f} %"
+    if window.resets_at is not None:
+        text += f" · resets {clock(window.resets_at)} (in {duration(window.resets_at - now)})"
+    if window.as_of is not None:
+        text += f" (as of {clock(window.as_of)})"
+    return text
+
+
+def money(amount: float, currency: str | None) -> str:
+    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get((currency or "USD").upper())
+    return f"{symbol}{amount:,.2f}" if symbol else f"{amount:,.2f} {currency}"
+
+
+def extra_usage_line(extra: ExtraUsage) -> str:
+    as_of = f" (as of {clock(extra.as_of)})" if extra.as_of is not None else ""
+    if not extra.enabled:
+        return f"Extra usage: off{as_of}"
+    used = money(extra.used or 0.0, extra.currency)
+    if extra.limit is None:
+        return f"Extra usage: {used} (no monthly limit){as_of}"
+    return f"Extra usage: {used} of {money(extra.limit, extra.currency)}{as_of}"
+
+
+def source_line(usage: Usage, now: datetime) -> str:
+    origin = "from Claude Code" if usage.source == "statusline" else "from the API"
+    return f"Updated {ago(usage.fetched_at, now)} · {origin}"
+
+
+def error_line(view: View) -> str | None:
+    if view.error is None:
+        return None
+    if view.error.kind == ErrorKind.OUT_OF_EXTRA_USAGE:
+        return out_of_extra_usage_line(view.percent(FIVE_HOUR))
+    return headline(view.error)
+
+
+def pace_line(view: View, window_id: str, now: datetime) -> str | None:
+    """'At this pace the session limit is reached at 13:50', only if that comes before the reset."""
+    window = view.usage.window(window_id) if view.usage else None
+    if window is None or window.resets_at is None or window.percent >= 100:
+        return None
+    reach = pace_reach(view.history, window, now)
+    if reach is None or reach >= window.resets_at:
+        return None
+    name = (
+        "session"
+        if window_id == FIVE_HOUR
+        else "weekly"
+        if window_id == SEVEN_DAY
+        else window.label
+    )
+    return f"At this pace the {name} limit is reached at {clock(reach)}"
+
+
+def pace_reach(history: tuple[HistoryPoint, ...], window: Window, now: datetime) -> datetime | None:
+    """When the window hits 100 % at the recent rate of climb; None if it is not climbing."""
+    session = window.id == FIVE_HOUR
+    lookback = PACE_LOOKBACK if session else WEEK_PACE_LOOKBACK
+    min_span = PACE_MIN_SPAN if session else WEEK_PACE_MIN_SPAN
+    recent = [
+        (p.at, p.percents[window.id])
+        for p in history
+        if window.id in p.percents and now - lookback <= p.at <= now
+    ]
+    # Only the stretch since the last drop (a reset) says anything about the current window.
+    start = 0
+    for i in range(1, len(recent)):
+        if recent[i][1] < recent[i - 1][1]:
+            start = i
+    recent = recent[start:]
+    if len(recent) < 2:
+        return None
+    (t0, p0), (t1, p1) = recent[0], recent[-1]
+    span = (t1 - t0).total_seconds()
+    if span < min_span.total_seconds() or p1 <= p0:
+        return None
+    rate = (p1 - p0) / span  # percent per second
+    seconds = (100.0 - window.percent) / rate
+    # A crawl that would take longer than a window lasts predicts nothing (and would overflow).
+    if seconds > PACE_HORIZON.total_seconds():
+        return None
+    return t1 + timedelta(seconds=seconds)
+
+
+def tooltip(view: View, now: datetime) -> str:
+    """'Claude · 5h 42 % (resets 14:30) · week 18 %', or the state in words; at most 127 chars."""
+    parts = ["Claude"]
+    if view.usage is not None:
+        session = view.usage.window(FIVE_HOUR)
+        week = view.usage.window(SEVEN_DAY)
+        if session is not None:
+            text = f"5h {session.percent:.0f} %"
+            if session.resets_at is not None:
+                text += f" (resets {clock(session.resets_at)})"
+            parts.append(text)
+        if week is not None:
+            parts.append(f"week {week.percent:.0f} %")
+        if view.stale:
+            parts.append(f"as of {clock(view.usage.fetched_at)}")
+    line = error_line(view)
+    if line is not None:
+        parts.append(line)
+    elif view.usage is None:
+        parts.append("starting…")
+    text = " · ".join(parts)
+    return text if len(text) <= TOOLTIP_MAX else text[: TOOLTIP_MAX - 1] + "…"
+
+
+def status_json(view: View) -> dict[str, object]:
+    """The `status --json` object: keys may be added later, never removed."""
+    usage = view.usage
+    extra = usage.extra_usage if usage else None
+    error = view.error
+    return {
+        "windows": [
+            {
+                "id": w.id,
+                "label": w.label,
+                "percent": w.percent,
+                "resets_at": w.resets_at.isoformat() if w.resets_at else None,
+            }
+            for w in view.windows
+        ],
+        "extra_usage": None
+        if extra is None
+        else {
+            "enabled": extra.enabled,
+            "used": extra.used,
+            "limit": extra.limit,
+            "currency": extra.currency,
+            "percent": extra.percent,
+        },
+        "fetched_at": usage.fetched_at.isoformat() if usage else None,
+        "source": usage.source if usage else None,
+        "stale": view.stale,
+        "error": None
+        if error is None
+        else {
+            "kind": error.kind.value,
+            "message": error.message,
+            "retry_at": error.retry_at.isoformat() if error.retry_at else None,
+        },
+    }
+
+
+def status_lines(view: View, now: datetime) -> list[str]:
+    """Human `status` output."""
+    lines = [window_line(w, now) for w in view.windows]
+    if view.usage is not None:
+        if view.usage.extra_usage is not None:
+            lines.append(extra_usage_line(view.usage.extra_usage))
+        for window_id in (FIVE_HOUR, SEVEN_DAY):
+            pace = pace_line(view, window_id, now)
+            if pace:
+                lines.append(pace)
+        stale = " (stale)" if view.stale else ""
+        lines.append(source_line(view.usage, now) + stale)
+    if view.error is not None:
+        lines.append(f"Problem: {error_line(view)}")
+        lines.append(f"  {view.error.message}")
+    return lines

@@ -1,0 +1,1 @@
+"""The desktop shell: the tray adapter and its backends, notifications, start at login."""

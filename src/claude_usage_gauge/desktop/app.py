@@ -1,0 +1,315 @@
+"""Wires the tray: one instance per user, poller + refresher + store, menu actions, demo mode."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import sys
+import tempfile
+import threading
+import webbrowser
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from claude_usage_gauge import APP_NAME
+from claude_usage_gauge.config import load_settings, save_setting
+from claude_usage_gauge.core.errors import UsageError
+from claude_usage_gauge.core.guidance import USAGE_PAGE
+from claude_usage_gauge.core.menu import MenuContext
+from claude_usage_gauge.core.settings import Settings
+from claude_usage_gauge.files import ensure_private_dir
+from claude_usage_gauge.paths import AppPaths, app_paths
+from claude_usage_gauge.refresh import Refresher
+from claude_usage_gauge.sources.keychain import (
+    CachingSecretStore,
+    SecretStore,
+    default_secret_store,
+)
+from claude_usage_gauge.store import Store
+
+if TYPE_CHECKING:
+    from claude_usage_gauge.desktop.tray import TrayIcon
+
+
+class _Moved(Protocol):
+    @property
+    def next_steps(self) -> str: ...
+
+
+log = logging.getLogger(__name__)
+
+DEMO_POLL_SECONDS = 4.0
+
+
+@dataclass
+class Session:
+    """Everything one run of the tray needs, real or demo."""
+
+    paths: AppPaths
+    settings: Settings
+    environ: dict[str, str]
+    secret_store: SecretStore | None
+    demo: bool = False
+
+
+@contextlib.contextmanager
+def single_instance(paths: AppPaths) -> Iterator[bool]:
+    """True while this process is the only tray of this user; the OS frees the lock on exit."""
+    import filelock
+
+    ensure_private_dir(paths.state_dir)
+    lock = filelock.FileLock(os.fspath(paths.instance_lock), timeout=0, mode=0o600)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()
+
+
+@contextlib.contextmanager
+def demo_session() -> Iterator[Session]:
+    """A throw-away home: fake credentials, a private store, and the built-in fake usage API."""
+    from claude_usage_gauge.testing.fake_api import FakeUsageAPI, demo_responder
+
+    with tempfile.TemporaryDirectory(prefix=f"{APP_NAME}-demo-") as tmp:
+        root = Path(tmp)
+        claude_dir = root / "claude"
+        ensure_private_dir(claude_dir)
+        expires = datetime.now(UTC) + timedelta(hours=8)
+        (claude_dir / ".credentials.json").write_text(
+            json.dumps(
+                {
+                    "claudeAiOauth": {
+                        # Not a real token: the demo only talks to its own loopback fake.
+                        "accessToken": "demo-access-token",
+                        "refreshToken": "demo-refresh-token",
+                        "expiresAt": int(expires.timestamp() * 1000),
+                        "scopes": ["user:inference", "user:profile"],
+                        "subscriptionType": "max",
+                    }
+                }
+            )
+        )
+        paths = AppPaths(
+            state_dir=root / "state",
+            data_dir=root / "data",
+            log_dir=root / "log",
+            config_dir=root / "config",
+        )
+        with FakeUsageAPI(responder=demo_responder) as api:
+            environ = dict(os.environ, CLAUDE_CONFIG_DIR=str(claude_dir))
+            settings = replace(Settings(), api_base=api.url, poll_interval=DEMO_POLL_SECONDS)
+            yield Session(paths, settings, environ, None, demo=True)
+
+
+def real_session() -> Session:
+    paths = app_paths()
+    settings = load_settings(paths.config_file)
+    for problem in settings.problems:
+        log.warning("settings: %s", problem)
+    return Session(paths, settings, dict(os.environ), default_secret_store())
+
+
+def run_tray(*, demo: bool = False) -> int:
+    from claude_usage_gauge.desktop.tray_backend import probe_backend
+
+    backend = probe_backend()
+    if backend.name == "none":
+        print(f"{APP_NAME}: cannot show a tray icon: {backend.advice}", file=sys.stderr)
+        print("Try 'claude-usage-gauge status' in a terminal instead.", file=sys.stderr)
+        return 1
+    if not backend.has_menu:
+        log.warning("tray backend %s has no menus. %s", backend.name, backend.advice)
+    with contextlib.ExitStack() as stack:
+        session = stack.enter_context(demo_session()) if demo else real_session()
+        if not stack.enter_context(single_instance(session.paths)):
+            print(f"{APP_NAME} is already running (look for its icon in the tray).")
+            return 0
+        from claude_usage_gauge.desktop.tray import TrayUnavailable
+
+        try:
+            return TrayApp(session).run()
+        except TrayUnavailable as exc:
+            log.warning("no tray: %s", exc)
+            print(f"{APP_NAME}: {exc}. Try 'claude-usage-gauge status' instead.", file=sys.stderr)
+            return 1
+
+
+class TrayApp:
+    def __init__(self, session: Session) -> None:
+        from claude_usage_gauge.poller import Poller
+        from claude_usage_gauge.sources.credentials import credentials_file, credentials_signature
+
+        self.session = session
+        self.store = Store(session.paths)
+        # Reads for the schedule and the menu go through a cache (see CachingSecretStore);
+        # reset and restore use the store itself.
+        self.cached_secrets = (
+            CachingSecretStore(session.secret_store) if session.secret_store is not None else None
+        )
+        self.refresher = Refresher(
+            self.store, session.settings, session.environ, self.cached_secrets
+        )
+        environ: Mapping[str, str] = session.environ
+        cached = self.cached_secrets
+        self.poller = Poller(self.refresher, lambda: credentials_signature(environ, cached))
+        self._credentials_path = str(credentials_file(environ))
+        self.tray = self._make_tray()
+
+    def _make_tray(self) -> TrayIcon:
+        from claude_usage_gauge.desktop.tray import TrayIcon
+
+        actions = {
+            "refresh": self.poller.refresh_now,
+            "details": self._details,
+            "open_usage_page": self._open_usage_page,
+            "reset_credentials": self._reset_credentials,
+            "restore_credentials": self._restore_credentials,
+            "toggle_notifications": self._toggle_notifications,
+            "toggle_autostart": self._toggle_autostart,
+            "quit": self._quit,
+        }
+        return TrayIcon(self.session.settings, actions, self._menu_context, self._ready)
+
+    def run(self) -> int:
+        self.poller.subscribe(self.tray.show)
+        try:
+            self.tray.run()
+        finally:
+            self.poller.stop()
+        log.info("tray stopped")
+        return 0
+
+    def _ready(self) -> None:
+        log.info("tray ready%s", " (demo)" if self.session.demo else "")
+        self.poller.start()
+
+    # -- menu context and actions --------------------------------------------------------------
+
+    def _menu_context(self) -> MenuContext:
+        from claude_usage_gauge.sources.credential_backups import list_backups
+
+        newest = None
+        with contextlib.suppress(Exception):
+            backups = list_backups(self.session.paths.backups_dir, self.cached_secrets)
+            newest = f"{backups[0].created_at.astimezone():%Y-%m-%d %H:%M}" if backups else None
+        return MenuContext(
+            plan=self.refresher.plan,
+            notifications_on=self.session.settings.notifications,
+            autostart_on=None if self.session.demo else self._autostart_on(),
+            newest_backup=newest,
+            credentials_path=self._credentials_path,
+            backups_dir=str(self.session.paths.backups_dir),
+        )
+
+    def _autostart_on(self) -> bool | None:
+        try:
+            from claude_usage_gauge.desktop.autostart import AutostartState, autostart_for
+
+            return autostart_for().status().state == AutostartState.ENABLED
+        except Exception:
+            return None
+
+    def _details(self) -> None:
+        """Left click: the same menu where the backend can pop it up, else the details as a
+        notification."""
+        if self.tray.popup_menu():
+            return
+        from claude_usage_gauge.core.view import build_view, status_lines
+        from claude_usage_gauge.refresh import utc_now
+
+        state = self.poller.last_state or self.store.read()
+        lines = status_lines(build_view(state, utc_now(), self.session.settings), utc_now())
+        self.tray.notify("Claude usage", "\n".join(lines) or "No usage yet.")
+
+    def _open_usage_page(self) -> None:
+        threading.Thread(target=webbrowser.open, args=(USAGE_PAGE,), daemon=True).start()
+
+    def _reset_credentials(self) -> None:
+        from claude_usage_gauge.sources.credential_backups import reset_credentials
+
+        session = self.session
+        self._move_credentials(
+            lambda: reset_credentials(
+                session.paths.backups_dir, session.environ, session.secret_store
+            ),
+            "Reset",
+            "Credentials moved aside",
+        )
+
+    def _restore_credentials(self) -> None:
+        from claude_usage_gauge.sources.credential_backups import restore_credentials
+
+        session = self.session
+        self._move_credentials(
+            lambda: restore_credentials(
+                session.paths.backups_dir, session.environ, session.secret_store
+            ),
+            "Restore",
+            "Credentials restored",
+        )
+
+    def _move_credentials(self, move: Callable[[], _Moved], verb: str, done: str) -> None:
+        """Reset or restore (one implementation with the CLI, in backups.py) and say how it went."""
+        from claude_usage_gauge.sources.credential_backups import NothingToDo
+
+        try:
+            result = move()
+        except NothingToDo as exc:
+            self.tray.notify(f"Nothing to {verb.lower()}", str(exc))
+            return
+        except UsageError as exc:  # the Keychain refused or is locked
+            self.tray.notify(f"{verb} stopped", exc.message)
+            return
+        except OSError as exc:
+            self.tray.notify(f"{verb} could not finish", _os_error_text(exc, self.session.paths))
+            return
+        if self.cached_secrets is not None:
+            self.cached_secrets.clear()
+        self.tray.notify(done, result.next_steps)
+        self.poller.poke()
+
+    def _toggle_notifications(self) -> None:
+        settings = self.session.settings
+        on = not settings.notifications
+        if self.session.demo:
+            settings = replace(settings, notifications=on)
+        else:
+            try:
+                settings = save_setting(self.session.paths.config_file, settings, notifications=on)
+            except (OSError, ValueError) as exc:
+                log.warning("could not save settings: %s", exc)
+                settings = replace(settings, notifications=on)
+        self.session.settings = settings
+        self.refresher.settings = settings
+        self.tray.update_settings(settings)
+
+    def _toggle_autostart(self) -> None:
+        from claude_usage_gauge.desktop.autostart import AutostartState, autostart_for
+
+        auto = autostart_for()
+        try:
+            if auto.status().state == AutostartState.ENABLED:
+                auto.disable()
+            else:
+                auto.enable()
+        except OSError as exc:
+            self.tray.notify("Start at login could not be changed", str(exc.strerror or exc))
+        self.tray.rebuild()
+
+    def _quit(self) -> None:
+        self.poller.stop()
+        self.tray.stop()
+
+
+def _os_error_text(exc: OSError, paths: AppPaths) -> str:
+    return f"{exc.strerror or exc}. Every backup so far is in {paths.backups_dir}."

@@ -1,0 +1,119 @@
+"""What every platform's start-at-login entry can do and report, independent of where it lives."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from claude_usage_gauge.files import write_atomically
+
+
+class AutostartState(StrEnum):
+    ENABLED = "enabled"
+    DISABLED = "disabled"
+    # An entry of ours exists but starts some other program (an old install, a moved bundle):
+    # enabling again points it back at this one.
+    OTHER_PROGRAM = "other_program"
+
+
+@dataclass(frozen=True)
+class AutostartStatus:
+    state: AutostartState
+    location: str  # where the entry lives (a file, or a registry key and value name)
+    command: list[str] | None  # what the entry runs, when there is one and it could be read
+    detail: str  # one plain sentence for people
+
+
+class Autostart(ABC):
+    """One platform's entry that starts `command` when the user logs in."""
+
+    def __init__(self, command: list[str]) -> None:
+        if not command:
+            raise ValueError("the autostart command must not be empty")
+        self.command = list(command)
+
+    @property
+    @abstractmethod
+    def location(self) -> str:
+        """Where the entry lives, for people."""
+
+    @abstractmethod
+    def enable(self) -> AutostartStatus:
+        """Create or repair the entry so it runs `command`. Raises OSError when it cannot."""
+
+    @abstractmethod
+    def disable(self) -> AutostartStatus:
+        """Remove our entry, and nothing else. Raises OSError when it cannot."""
+
+    @abstractmethod
+    def status(self) -> AutostartStatus:
+        """Read the entry without changing anything. Raises OSError when it cannot be read."""
+
+    def _judge(
+        self,
+        found: list[str] | None,
+        *,
+        same: Callable[[list[str], list[str]], bool] | None = None,
+    ) -> AutostartStatus:
+        """The status of an entry that exists and runs `found` (None: unreadable)."""
+        if found is not None and (same or _same_command)(found, self.command):
+            return AutostartStatus(
+                AutostartState.ENABLED, self.location, found, f"It starts {_shown(found)}."
+            )
+        runs = "an unreadable command" if found is None else _shown(found)
+        return AutostartStatus(
+            AutostartState.OTHER_PROGRAM,
+            self.location,
+            found,
+            f"It starts {runs}, not this program.",
+        )
+
+    def _absent(self, detail: str = "There is no entry.") -> AutostartStatus:
+        return AutostartStatus(AutostartState.DISABLED, self.location, None, detail)
+
+
+class FileAutostart(Autostart):
+    """An entry that is one file of ours (XDG .desktop, LaunchAgent plist)."""
+
+    def __init__(self, command: list[str], path: Path) -> None:
+        super().__init__(command)
+        self.path = path
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    def disable(self) -> AutostartStatus:
+        if remove_file(self.path):
+            return self._absent("The entry was removed.")
+        return self._absent("There was no entry to remove.")
+
+
+def _shown(command: list[str]) -> str:
+    """A command for people; arguments with spaces in quotes so the split stays visible."""
+    return " ".join(arg if arg and " " not in arg else f'"{arg}"' for arg in command)
+
+
+def _same_command(found: list[str], wanted: list[str]) -> bool:
+    return found == wanted
+
+
+def write_shared_file(path: Path, data: bytes) -> None:
+    """Write atomically with mode 0644: login entries are read by the session, and hold no secret.
+
+    The folder is created when missing, with the usual 0755: it belongs to the desktop, not to us.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, data, mode=0o644)
+
+
+def remove_file(path: Path) -> bool:
+    """Remove `path`; False when it was not there."""
+    try:
+        path.unlink()
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    return True

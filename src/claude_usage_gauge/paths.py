@@ -1,0 +1,66 @@
+"""Where the app keeps its files, and the two ways it writes them: private and atomic.
+
+Every directory of our own is 0700 and every file we write is 0600, because the store holds a
+fingerprint of the token and the backups hold credentials.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from claude_usage_gauge import APP_NAME
+
+
+@dataclass(frozen=True, slots=True)
+class AppPaths:
+    state_dir: Path  # the shared store and its locks
+    data_dir: Path  # credential backups
+    log_dir: Path
+    config_dir: Path
+
+    @property
+    def store_file(self) -> Path:
+        return self.state_dir / "state.json"
+
+    @property
+    def bridge_file(self) -> Path:
+        # Written by the statusline bridge alone (no lock: one atomic replace, newest wins).
+        return self.state_dir / "bridge.json"
+
+    @property
+    def store_lock(self) -> Path:
+        return self.state_dir / "state.lock"
+
+    @property
+    def fetch_lock(self) -> Path:
+        return self.state_dir / "fetch.lock"
+
+    @property
+    def instance_lock(self) -> Path:
+        return self.state_dir / "tray.lock"
+
+    @property
+    def config_file(self) -> Path:
+        return self.config_dir / "config.toml"
+
+    @property
+    def backups_dir(self) -> Path:
+        return self.data_dir / "credential-backups"
+
+    @property
+    def log_file(self) -> Path:
+        return self.log_dir / f"{APP_NAME}.log"
+
+
+def app_paths() -> AppPaths:
+    # platformdirs is imported here, not at module level: it is small, but the statusline path
+    # counts every millisecond.
+    import platformdirs
+
+    return AppPaths(
+        state_dir=Path(platformdirs.user_state_dir(APP_NAME, appauthor=False)),
+        data_dir=Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
+        log_dir=Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)),
+        config_dir=Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
+    )

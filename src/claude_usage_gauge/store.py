@@ -1,0 +1,182 @@
+"""The shared state file: the last good snapshot, a bounded history, the last error, the gates.
+
+Every process (tray, `status`, `statusline`) reads and writes this one file, so together they make
+no more requests than one of them would. Writes are atomic (temp file, fsync, replace) under a
+cross-process lock; reads take no lock, because a replaced file is never seen half-written. A torn,
+garbage or foreign-version file reads as empty and is rewritten on the next update.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from claude_usage_gauge.core.state import STORE_VERSION, State
+from claude_usage_gauge.core.usage import Usage, merge_bridged, parse_statusline
+from claude_usage_gauge.core.values import finite_number
+from claude_usage_gauge.files import ensure_private_dir, write_private_file
+from claude_usage_gauge.paths import AppPaths
+
+log = logging.getLogger(__name__)
+
+# The store is small (a few hundred KiB at most); anything larger is not ours.
+MAX_STORE_BYTES = 4 * 1024 * 1024
+STALE_TEMP_SECONDS = 60.0
+
+
+class Store:
+    """The state file and its two locks.
+
+    `store.lock` guards read-modify-write and is held for milliseconds. `fetch.lock` is held
+    across one request, so parallel callers wait for the one that fetches and then read its
+    result instead of fetching too.
+    """
+
+    def __init__(self, paths: AppPaths) -> None:
+        self.paths = paths
+        # The last parse, keyed by the file's identity: a week of history is ~200 KB of JSON,
+        # and the tray re-reads the store every few seconds while nothing has changed.
+        self._parsed: tuple[tuple[int, int, int], State] | None = None
+        # Set when the file on disk was written by a newer version of the app.
+        self._foreign_version: int | None = None
+        # Whether the last read folded in statusline numbers the file does not hold yet.
+        self.folded_bridge = False
+
+    def read(self) -> State:
+        """The current state, with newer statusline numbers folded in. Never raises.
+
+        A missing, torn or foreign state file reads as empty.
+        """
+        state = self._read_state()
+        bridged = self._read_bridge()
+        self.folded_bridge = bridged is not None and (
+            state.snapshot is None or bridged.fetched_at > state.snapshot.fetched_at
+        )
+        if self.folded_bridge and bridged is not None:
+            state = state.with_snapshot(merge_bridged(state.snapshot, bridged))
+        return state
+
+    def _read_bridge(self) -> Usage | None:
+        """The statusline bridge's newest numbers (its own file, see bridge_file.py)."""
+        from claude_usage_gauge.statusline.bridge_file import read_bridge
+
+        raw = read_bridge(self.paths.bridge_file)
+        at = finite_number(raw.get("at")) if raw is not None else None
+        if raw is None or at is None:
+            return None
+        try:
+            received = datetime.fromtimestamp(at, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+        return parse_statusline({"rate_limits": raw.get("rate_limits")}, received)
+
+    def _read_state(self) -> State:
+        self._foreign_version = None
+        try:
+            with self.paths.store_file.open("rb") as handle:
+                info = os.fstat(handle.fileno())
+                key = (info.st_mtime_ns, info.st_size, info.st_ino)
+                if self._parsed is not None and self._parsed[0] == key:
+                    return self._parsed[1]
+                data = handle.read(MAX_STORE_BYTES + 1)
+        except FileNotFoundError:
+            return State()
+        except OSError as exc:
+            log.warning("state file unreadable, treating as empty: %s", exc.strerror)
+            return State()
+        if len(data) > MAX_STORE_BYTES:
+            log.warning("state file larger than %d bytes, treating as empty", MAX_STORE_BYTES)
+            return State()
+        try:
+            raw = json.loads(data)
+            state = State.from_json(raw)
+        except (ValueError, RecursionError, OverflowError):
+            raw, state = None, None
+        if state is None:
+            version = raw.get("version") if isinstance(raw, dict) else None
+            if type(version) is int and version > STORE_VERSION:
+                self._foreign_version = version
+            log.warning("state file torn or from another version, treating as empty")
+            return State()
+        self._parsed = (key, state)
+        return state
+
+    def update(self, change: Callable[[State], State], *, timeout: float = 10.0) -> State:
+        """Apply `change` to the current state under the store lock and write the result.
+
+        Raises `StoreBusy` if the lock cannot be had within `timeout`, `OSError` if the file
+        cannot be written (read-only directory, full disk): callers keep working without it.
+        """
+        with self._lock(self.paths.store_lock, timeout):
+            state = self.read()
+            self._keep_newer_version()
+            self._remove_stale_temp_files()
+            if len(state.salt) < 16:
+                state = replace(state, salt=os.urandom(16))
+            new_state = change(state)
+            write_private_file(
+                self.paths.store_file,
+                json.dumps(new_state.to_json(), separators=(",", ":")).encode(),
+            )
+            return new_state
+
+    @contextlib.contextmanager
+    def fetch_lock(self, timeout: float) -> Iterator[None]:
+        with self._lock(self.paths.fetch_lock, timeout):
+            yield
+
+    @contextlib.contextmanager
+    def _lock(self, path: os.PathLike[str], timeout: float) -> Iterator[None]:
+        import filelock
+
+        ensure_private_dir(self.paths.state_dir)
+        lock = filelock.FileLock(os.fspath(path), timeout=timeout, mode=0o600)
+        try:
+            lock.acquire()
+        except filelock.Timeout as exc:
+            raise StoreBusy(f"another claude-usage-gauge process holds {path}") from exc
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def _keep_newer_version(self) -> None:
+        """A store from a newer app is set aside, not overwritten: going back a version and
+        forth again loses nothing."""
+        version = self._foreign_version
+        if version is None:
+            return
+        target = self.paths.store_file.with_name(f"state.from-v{version}.json")
+        try:
+            os.replace(self.paths.store_file, target)
+            log.warning("state file from version %d kept as %s", version, target)
+        except OSError as exc:
+            log.warning("could not set aside the newer state file: %s", exc)
+
+    def _remove_stale_temp_files(self) -> None:
+        """A writer killed mid-write leaves its temp file behind; nothing else would remove it.
+
+        Called under the store lock, so no state write is in flight; a minute is far longer than
+        any bridge write takes.
+        """
+        cutoff = time.time() - STALE_TEMP_SECONDS
+        try:
+            names = os.listdir(self.paths.state_dir)
+        except OSError:
+            return
+        for name in names:
+            if name.endswith(".tmp") and name.startswith((".state.json.", ".bridge.json.")):
+                path = self.paths.state_dir / name
+                with contextlib.suppress(OSError):
+                    if path.stat().st_mtime < cutoff:
+                        path.unlink()
+
+
+class StoreBusy(Exception):
+    """The lock could not be had in time (another process is mid-request)."""

@@ -1,3 +1,0 @@
-from claude_usage_tray.cli import main
-
-raise SystemExit(main())
