@@ -27,6 +27,7 @@ from claude_usage_gauge.paths import AppPaths
 from claude_usage_gauge.refresh import Refresher
 from claude_usage_gauge.sources.credentials import credentials_signature
 from claude_usage_gauge.store import Store
+from claude_usage_gauge.testing.claude_code import credentials_document, write_credentials_file
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI, Reply, ok, rate_limited
 
 DAY_START = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
@@ -128,15 +129,7 @@ def _scenarios() -> list[Scenario]:
 
 
 def _write_credentials(claude_dir: Path, token: str, expires: datetime) -> None:
-    document = {
-        "claudeAiOauth": {
-            "accessToken": token,
-            "expiresAt": int(expires.timestamp() * 1000),
-            "scopes": ["user:inference", "user:profile"],
-            "subscriptionType": "max",
-        }
-    }
-    (claude_dir / ".credentials.json").write_text(json.dumps(document))
+    write_credentials_file(claude_dir, credentials_document(token, expires_at=expires))
 
 
 def _in_hours(now: datetime, spans: tuple[tuple[int, int], ...]) -> bool:

@@ -20,7 +20,6 @@ missed, with the figure) after the table, for scripts/bench to collect.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -28,17 +27,14 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from claude_usage_gauge import APP_NAME
+from claude_usage_gauge.testing.claude_code import credentials_document, write_credentials_file
+from claude_usage_gauge.testing.desktop import Desktop, missing_tools, running_desktop, wait_until
+from claude_usage_gauge.testing.fake_api import FakeUsageAPI, ok
+
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))  # for tests.e2e.desktop
-
-from tests.e2e.desktop import Desktop, missing_tools, running_desktop, wait_until  # noqa: E402
-
-from claude_usage_gauge import APP_NAME  # noqa: E402
-from claude_usage_gauge.testing.fake_api import FakeUsageAPI, ok  # noqa: E402
 
 TARGET_START_S = 1.0
 TARGET_RSS_MB = 60.0
@@ -53,21 +49,8 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def make_home(root: Path, api_url: str, desktop_env: dict[str, str]) -> dict[str, str]:
-    claude = root / ".claude"
-    claude.mkdir(mode=0o700, parents=True)
-    expires = datetime.now(UTC) + timedelta(hours=8)
-    document = {
-        "claudeAiOauth": {
-            "accessToken": TOKEN,
-            "refreshToken": "sk-ant-ort01-BenchRefresh",
-            "expiresAt": int(expires.timestamp() * 1000),
-            "scopes": ["user:inference", "user:profile"],
-            "subscriptionType": "max",
-        }
-    }
-    path = claude / ".credentials.json"
-    path.write_text(json.dumps(document))
-    path.chmod(0o600)
+    document = credentials_document(TOKEN, refresh_token="sk-ant-ort01-BenchRefresh")
+    write_credentials_file(root / ".claude", document)
     env = {k: v for k, v in desktop_env.items() if not k.startswith(("CLAUDE_", "XDG_"))}
     env.update(
         HOME=str(root),

@@ -14,10 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from claude_usage_gauge.testing.desktop import running_desktop, wait_until
 
-from tests.e2e.desktop import running_desktop, wait_until  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def main(argv: list[str]) -> int:

@@ -13,18 +13,15 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from claude_usage_gauge import APP_NAME
+from claude_usage_gauge.core.state import State
+from claude_usage_gauge.core.usage import Usage, parse_usage
+from claude_usage_gauge.paths import AppPaths
+from claude_usage_gauge.store import Store
+from claude_usage_gauge.testing.desktop import TrayHome, running_desktop, wait_until
+from claude_usage_gauge.testing.fake_api import FakeUsageAPI, Reply, usage_body
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.e2e.desktop import running_desktop, wait_until  # noqa: E402
-from tests.e2e.test_tray import Home  # noqa: E402
-
-from claude_usage_gauge import APP_NAME  # noqa: E402
-from claude_usage_gauge.core.state import State  # noqa: E402
-from claude_usage_gauge.core.usage import Usage, parse_usage  # noqa: E402
-from claude_usage_gauge.paths import AppPaths  # noqa: E402
-from claude_usage_gauge.store import Store  # noqa: E402
-from claude_usage_gauge.testing.fake_api import FakeUsageAPI, Reply, usage_body  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 
@@ -85,7 +82,7 @@ def main() -> int:
         running_desktop(Path(tmp)) as desktop,
         FakeUsageAPI(default=Reply(200, body)) as api,
     ):
-        home = Home(Path(tmp) / "home", api.url, desktop)
+        home = TrayHome(Path(tmp) / "home", api.url, desktop)
         seed_history(home.paths)
         proc = home.launch()
         try:

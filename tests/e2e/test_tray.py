@@ -6,28 +6,29 @@ Screenshots go to artifacts/e2e/ for a reviewer (and were looked at by the autho
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops
 
 from claude_usage_gauge import APP_NAME
-from claude_usage_gauge.core.menu import MenuContext, build_menu
-from claude_usage_gauge.core.settings import Settings
-from claude_usage_gauge.core.view import build_view
-from claude_usage_gauge.paths import AppPaths
 from claude_usage_gauge.store import Store
+from claude_usage_gauge.testing.desktop import (
+    E2E_TOKEN,
+    Desktop,
+    Geometry,
+    TrayHome,
+    missing_tools,
+    running_desktop,
+    wait_until,
+)
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI, ok
-
-from .desktop import Desktop, Geometry, missing_tools, running_desktop, wait_until
 
 pytestmark = [
     pytest.mark.e2e,
@@ -35,7 +36,7 @@ pytestmark = [
 ]
 
 ARTIFACTS = Path(os.environ.get("CLAUDE_USAGE_GAUGE_ARTIFACTS", "artifacts")) / "e2e"
-TOKEN = "sk-ant-oat01-E2eTokenDoNotLeak_" + "x" * 40
+TOKEN = E2E_TOKEN
 
 
 @pytest.fixture(scope="module")
@@ -50,66 +51,6 @@ def desktop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desktop]:
         yield running
 
 
-class Home:
-    """A temporary user: credentials as Claude Code writes them, and private app directories."""
-
-    def __init__(self, root: Path, api_url: str, desktop: Desktop) -> None:
-        self.root = root
-        claude = root / ".claude"
-        claude.mkdir(mode=0o700, parents=True)
-        expires = datetime.now(UTC) + timedelta(hours=8)
-        creds = {
-            "claudeAiOauth": {
-                "accessToken": TOKEN,
-                "refreshToken": "sk-ant-ort01-RefreshDoNotLeak",
-                "expiresAt": int(expires.timestamp() * 1000),
-                "scopes": ["user:inference", "user:profile"],
-                "subscriptionType": "max",
-            },
-            "mcpOAuth": {"kept": True},
-        }
-        (claude / ".credentials.json").write_text(json.dumps(creds))
-        (claude / ".credentials.json").chmod(0o600)
-        self.env = dict(
-            desktop.env,
-            HOME=str(root),
-            XDG_STATE_HOME=str(root / "state"),
-            XDG_DATA_HOME=str(root / "data"),
-            XDG_CONFIG_HOME=str(root / "config"),
-            XDG_CACHE_HOME=str(root / "cache"),
-            CLAUDE_USAGE_GAUGE_API_BASE=api_url,
-        )
-        self.env.pop("CLAUDE_CONFIG_DIR", None)
-        self.paths = AppPaths(
-            state_dir=root / "state" / APP_NAME,
-            data_dir=root / "data" / APP_NAME,
-            log_dir=root / "state" / APP_NAME / "log",
-            config_dir=root / "config" / APP_NAME,
-        )
-
-    def launch(self) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "claude_usage_gauge"],
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-
-    def menu_position(self, text: str) -> int:
-        """How many Down presses select `text` in the tray's menu (built the same way)."""
-        state = Store(self.paths).read()
-        now = datetime.now(UTC)
-        # As the app builds it on Linux: autostart is available, so "Start at login" is listed.
-        context = MenuContext(plan="max", autostart_on=False)
-        entries = build_menu(build_view(state, now, Settings()), now, context)
-        selectable = [e for e in entries if not e.is_separator]
-        for index, entry in enumerate(selectable):
-            if entry.text == text:
-                return index + 1
-        raise AssertionError(f"{text!r} not in menu: {[e.text for e in selectable]}")
-
-
 @pytest.fixture
 def api() -> Iterator[FakeUsageAPI]:
     with FakeUsageAPI(default=ok(20.0, 10.0)) as server:
@@ -117,8 +58,8 @@ def api() -> Iterator[FakeUsageAPI]:
 
 
 @pytest.fixture
-def home(tmp_path: Path, api: FakeUsageAPI, desktop: Desktop) -> Home:
-    return Home(tmp_path / "home", api.url, desktop)
+def home(tmp_path: Path, api: FakeUsageAPI, desktop: Desktop) -> TrayHome:
+    return TrayHome(tmp_path / "home", api.url, desktop)
 
 
 def _icon(desktop: Desktop, timeout: float = 20) -> Geometry:
@@ -165,7 +106,7 @@ def _open_menu(desktop: Desktop, geometry: Geometry, shot: str | None = None) ->
         desktop.screenshot(ARTIFACTS / f"{shot}.png")
 
 
-def _choose(desktop: Desktop, home: Home, text: str) -> None:
+def _choose(desktop: Desktop, home: TrayHome, text: str) -> None:
     desktop.keys(*["Down"] * home.menu_position(text), "Return")
 
 
@@ -183,7 +124,7 @@ def _wait_icon_change(
 
 
 def test_docks_refreshes_from_menu_redraws_and_quits(
-    desktop: Desktop, home: Home, api: FakeUsageAPI
+    desktop: Desktop, home: TrayHome, api: FakeUsageAPI
 ) -> None:
     proc = home.launch()
     try:
@@ -220,7 +161,7 @@ def _warm_pixels(image: Image.Image) -> int:
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_signals_end_the_tray_cleanly(
-    desktop: Desktop, home: Home, api: FakeUsageAPI, signum: int
+    desktop: Desktop, home: TrayHome, api: FakeUsageAPI, signum: int
 ) -> None:
     proc = home.launch()
     try:
@@ -234,7 +175,7 @@ def test_signals_end_the_tray_cleanly(
 
 
 def test_second_launch_does_not_make_a_second_icon(
-    desktop: Desktop, home: Home, api: FakeUsageAPI
+    desktop: Desktop, home: TrayHome, api: FakeUsageAPI
 ) -> None:
     first = home.launch()
     try:
@@ -258,7 +199,7 @@ def test_second_launch_does_not_make_a_second_icon(
         _stop(first)
 
 
-def _assert_no_token(home: Home, proc: subprocess.Popen[str]) -> None:
+def _assert_no_token(home: TrayHome, proc: subprocess.Popen[str]) -> None:
     out = (proc.stdout.read() if proc.stdout else "") + (proc.stderr.read() if proc.stderr else "")
     assert TOKEN not in out
     for path in home.root.rglob("*"):
@@ -267,7 +208,7 @@ def _assert_no_token(home: Home, proc: subprocess.Popen[str]) -> None:
 
 
 def test_reset_from_the_menu_moves_the_credentials_aside(
-    desktop: Desktop, home: Home, api: FakeUsageAPI
+    desktop: Desktop, home: TrayHome, api: FakeUsageAPI
 ) -> None:
     credentials = home.root / ".claude" / ".credentials.json"
     original = credentials.read_bytes()
@@ -296,7 +237,9 @@ def test_reset_from_the_menu_moves_the_credentials_aside(
         _stop(proc)
 
 
-def test_a_left_click_opens_the_same_menu(desktop: Desktop, home: Home, api: FakeUsageAPI) -> None:
+def test_a_left_click_opens_the_same_menu(
+    desktop: Desktop, home: TrayHome, api: FakeUsageAPI
+) -> None:
     proc = home.launch()
     try:
         geometry = _icon(desktop)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import sys
@@ -12,7 +11,6 @@ import threading
 import webbrowser
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -78,27 +76,17 @@ def single_instance(paths: AppPaths) -> Iterator[bool]:
 @contextlib.contextmanager
 def demo_session() -> Iterator[Session]:
     """A throw-away home: fake credentials, a private store, and the built-in fake usage API."""
+    from claude_usage_gauge.testing.claude_code import credentials_document, write_credentials_file
     from claude_usage_gauge.testing.fake_api import FakeUsageAPI, demo_responder
 
     with tempfile.TemporaryDirectory(prefix=f"{APP_NAME}-demo-") as tmp:
         root = Path(tmp)
-        claude_dir = root / "claude"
-        ensure_private_dir(claude_dir)
-        expires = datetime.now(UTC) + timedelta(hours=8)
-        (claude_dir / ".credentials.json").write_text(
-            json.dumps(
-                {
-                    "claudeAiOauth": {
-                        # Not a real token: the demo only talks to its own loopback fake.
-                        "accessToken": "demo-access-token",
-                        "refreshToken": "demo-refresh-token",
-                        "expiresAt": int(expires.timestamp() * 1000),
-                        "scopes": ["user:inference", "user:profile"],
-                        "subscriptionType": "max",
-                    }
-                }
-            )
+        # Not a real token: the demo only talks to its own loopback fake.
+        document = credentials_document(
+            "demo-access-token",
+            refresh_token="demo-refresh-token",  # noqa: S106
         )
+        claude_dir = write_credentials_file(root / "claude", document).parent
         paths = AppPaths(
             state_dir=root / "state",
             data_dir=root / "data",

@@ -1,8 +1,57 @@
-"""What Claude Code hands its statusline command: a realistic sample, for tests and benchmarks."""
+"""What Claude Code leaves for us, as it writes it: the credentials file and the statusline
+input. Shared by the tests, the benchmarks, the screenshots and `--demo`, so there is one idea
+of what Claude Code writes."""
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+DEFAULT_SCOPES = ("user:inference", "user:profile", "user:sessions:claude_code")
+CREDENTIALS_FILE_NAME = ".credentials.json"
+
+
+def credentials_document(
+    token: str,
+    *,
+    refresh_token: str | None = None,
+    expires_in: timedelta | None = timedelta(hours=8),
+    expires_at: datetime | None = None,
+    scopes: Sequence[str] | None = DEFAULT_SCOPES,
+    subscription_type: str | None = "max",
+    rate_limit_tier: str | None = "default_claude_max_5x",
+    other_keys: Mapping[str, object] | None = None,
+) -> dict[str, object]:
+    """The JSON Claude Code writes; `scopes=None` leaves the key out (older sign-ins), and
+    `expires_at` (a moment on a test's own clock) wins over `expires_in` (from now)."""
+    oauth: dict[str, object] = {"accessToken": token}
+    if refresh_token is not None:
+        oauth["refreshToken"] = refresh_token
+    if expires_at is None and expires_in is not None:
+        expires_at = datetime.now(UTC) + expires_in
+    if expires_at is not None:
+        oauth["expiresAt"] = int(expires_at.timestamp() * 1000)
+    if scopes is not None:
+        oauth["scopes"] = list(scopes)
+    oauth["subscriptionType"] = subscription_type
+    oauth["rateLimitTier"] = rate_limit_tier
+    document: dict[str, object] = {"claudeAiOauth": oauth}
+    document.update(other_keys or {})
+    return document
+
+
+def write_credentials_file(config_dir: Path, document: object, *, indent: int | None = 2) -> Path:
+    """Write `document` as Claude Code does: `<config dir>/.credentials.json`, 0600, in a 0700
+    folder. Returns the file's path."""
+    config_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = config_dir / CREDENTIALS_FILE_NAME
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(json.dumps(document, indent=indent).encode())
+    return path
 
 
 def statusline_input(

@@ -50,10 +50,9 @@ from claude_usage_gauge.testing.fake_api import (
     unauthorized,
 )
 from claude_usage_gauge.testing.fake_keychain import FakeSecretStore
+from tests.support.cli_home import APP_DIR, CliHome, closed_port
 
-from .cli_home import APP_DIR, CliHome, closed_port
-
-SRC = Path(__file__).resolve().parents[1] / "src" / "claude_usage_gauge"
+SRC = Path(__file__).resolve().parents[2] / "src" / "claude_usage_gauge"
 
 # Fresh random parts every run: a match can only have come from this run's credentials file.
 RANDOM_PART = secrets.token_urlsafe(48)[:60]

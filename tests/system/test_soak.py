@@ -30,6 +30,8 @@ from claude_usage_gauge.poller import Poller
 from claude_usage_gauge.sources.credentials import credentials_signature
 from claude_usage_gauge.statusline.bridge_file import write_bridge
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI, Reply
+from tests.support.clock import FakeClock, start_time
+from tests.support.temp_home import NEW_TOKEN, TOKEN
 
 from .test_fault_matrix import (
     DROP,
@@ -42,7 +44,6 @@ from .test_fault_matrix import (
     poller_republish,
     rate,
 )
-from .test_refresh import NEW_TOKEN, TOKEN, FakeClock, start_time
 
 DAYS = 8.5  # past the history's 8-day horizon, so old points must have been dropped
 INTERVAL = 900.0

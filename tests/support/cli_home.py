@@ -17,9 +17,12 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
+
+from claude_usage_gauge.testing import claude_code
+from claude_usage_gauge.testing.claude_code import DEFAULT_SCOPES
 
 APP_DIR = "claude-usage-gauge"
 TOKEN_HEAD = "sk-ant-oat01-"
@@ -28,7 +31,6 @@ TOKEN_BODY = "CliTestToken7Qx2Vb9Lm4Np8Rs3Tu6Wy1Za5Cd0Ef-Gh_Jk"
 TOKEN = TOKEN_HEAD + TOKEN_BODY
 SECOND_TOKEN = TOKEN_HEAD + "CliTestTokenSecond3Hd8Kq1Wm6Zr0Vt5Ly9Pb2Nx7Fc4Gs"
 REFRESH_TOKEN = "sk-ant-ort01-CliTestRefresh5Mn0Bv4Cx8Zl3Kj7Hg2Fd6Sa1Qw9Er"
-DEFAULT_SCOPES = ("user:inference", "user:profile", "user:sessions:claude_code")
 # Another tool's data, kept in the same file by Claude Code; it must survive anything we do.
 OTHER_KEYS: dict[str, object] = {
     "mcpOAuth": {
@@ -61,17 +63,16 @@ def credentials_document(
     rate_limit_tier: str | None = "default_claude_max_5x",
     other_keys: Mapping[str, object] | None = None,
 ) -> dict[str, object]:
-    """The JSON Claude Code writes; `scopes=None` leaves the key out (older sign-ins)."""
-    oauth: dict[str, object] = {"accessToken": token, "refreshToken": REFRESH_TOKEN}
-    if expires_in is not None:
-        oauth["expiresAt"] = int((datetime.now(UTC) + expires_in).timestamp() * 1000)
-    if scopes is not None:
-        oauth["scopes"] = list(scopes)
-    oauth["subscriptionType"] = subscription_type
-    oauth["rateLimitTier"] = rate_limit_tier
-    document: dict[str, object] = {"claudeAiOauth": oauth}
-    document.update(OTHER_KEYS if other_keys is None else other_keys)
-    return document
+    """Claude Code's document with this suite's refresh token and other tools' keys."""
+    return claude_code.credentials_document(
+        token,
+        refresh_token=REFRESH_TOKEN,
+        expires_in=expires_in,
+        scopes=scopes,
+        subscription_type=subscription_type,
+        rate_limit_tier=rate_limit_tier,
+        other_keys=OTHER_KEYS if other_keys is None else other_keys,
+    )
 
 
 @dataclass

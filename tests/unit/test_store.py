@@ -39,7 +39,7 @@ from claude_usage_gauge.store import MAX_STORE_BYTES, Store, StoreBusy
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 FAKE_TOKEN = "sk-ant-oat01-FAKE-TOKEN-never-in-a-file-0123456789"
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 def make_paths(root: Path) -> AppPaths:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from claude_usage_gauge.core.usage import parse_usage
-from claude_usage_gauge.testing import (
+from claude_usage_gauge.testing.fake_api import (
     DEMO_CYCLE,
     USAGE_PATH,
     FakeUsageAPI,
@@ -31,7 +31,7 @@ from claude_usage_gauge.testing import (
 )
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 @pytest.fixture

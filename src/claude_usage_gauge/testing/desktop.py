@@ -12,12 +12,22 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from PIL import Image
+
+from claude_usage_gauge import APP_NAME
+from claude_usage_gauge.core.menu import MenuContext, build_menu
+from claude_usage_gauge.core.settings import Settings
+from claude_usage_gauge.core.view import build_view
+from claude_usage_gauge.paths import AppPaths
+from claude_usage_gauge.store import Store
+from claude_usage_gauge.testing.claude_code import credentials_document, write_credentials_file
 
 TOOLS = ("Xvfb", "trayer", "dbus-daemon", "dunst", "xdotool", "import", "xwininfo")
 SCREEN = (800, 600)
@@ -203,3 +213,59 @@ def running_desktop(workdir: Path) -> Iterator[Desktop]:
         yield desktop.start()
     finally:
         desktop.stop()
+
+
+# A token that must never appear in anything the app writes, prints or shows.
+E2E_TOKEN = "sk-ant-oat01-E2eTokenDoNotLeak_" + "x" * 40
+
+
+class TrayHome:
+    """A temporary user: credentials as Claude Code writes them, and private app directories."""
+
+    def __init__(self, root: Path, api_url: str, desktop: Desktop, token: str = E2E_TOKEN) -> None:
+        self.root = root
+        document = credentials_document(
+            token,
+            refresh_token="sk-ant-ort01-RefreshDoNotLeak",
+            rate_limit_tier=None,
+            other_keys={"mcpOAuth": {"kept": True}},
+        )
+        write_credentials_file(root / ".claude", document, indent=None)
+        self.env = dict(
+            desktop.env,
+            HOME=str(root),
+            XDG_STATE_HOME=str(root / "state"),
+            XDG_DATA_HOME=str(root / "data"),
+            XDG_CONFIG_HOME=str(root / "config"),
+            XDG_CACHE_HOME=str(root / "cache"),
+            CLAUDE_USAGE_GAUGE_API_BASE=api_url,
+        )
+        self.env.pop("CLAUDE_CONFIG_DIR", None)
+        self.paths = AppPaths(
+            state_dir=root / "state" / APP_NAME,
+            data_dir=root / "data" / APP_NAME,
+            log_dir=root / "state" / APP_NAME / "log",
+            config_dir=root / "config" / APP_NAME,
+        )
+
+    def launch(self) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "claude_usage_gauge"],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def menu_position(self, text: str) -> int:
+        """How many Down presses select `text` in the tray's menu (built the same way)."""
+        state = Store(self.paths).read()
+        now = datetime.now(UTC)
+        # As the app builds it on Linux: autostart is available, so "Start at login" is listed.
+        context = MenuContext(plan="max", autostart_on=False)
+        entries = build_menu(build_view(state, now, Settings()), now, context)
+        selectable = [e for e in entries if not e.is_separator]
+        for index, entry in enumerate(selectable):
+            if entry.text == text:
+                return index + 1
+        raise AssertionError(f"{text!r} not in menu: {[e.text for e in selectable]}")

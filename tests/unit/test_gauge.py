@@ -22,7 +22,7 @@ from claude_usage_gauge.core.gauge import (
     render,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 WHITE = (255, 255, 255)
 DARK_PANEL = (0x20, 0x20, 0x20)
 

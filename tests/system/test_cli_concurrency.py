@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI, Reply, rate_limited, usage_body
-
-from .cli_home import CliHome, assert_status_shape, error_kind, seed_home
+from tests.support.cli_home import CliHome, assert_status_shape, error_kind, seed_home
 
 PROCESSES = 8
 SLOW = 1.0  # the fake takes this long to answer, so every process starts while it is busy

@@ -53,8 +53,8 @@ from claude_usage_gauge.testing.fake_api import (
     unauthorized,
     usage_body,
 )
-
-from .test_refresh import NEW_TOKEN, TOKEN, ClaudeHome, FakeClock, start_time
+from tests.support.clock import FakeClock, start_time
+from tests.support.temp_home import NEW_TOKEN, TOKEN, TempHome
 
 STEP = 10.0  # seconds between turns, the poller's tick
 INTERVAL = 180.0
@@ -236,7 +236,7 @@ class World:
     root: Path
     clock: FakeClock
     api: FakeUsageAPI
-    home: ClaudeHome = field(init=False)
+    home: TempHome = field(init=False)
     refresher: Refresher = field(init=False)
     dead_url: str = ""
     phase: Phase = field(default_factory=lambda: Phase(0))
@@ -254,7 +254,7 @@ class World:
     violations: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.home = ClaudeHome(self.root, self.clock)
+        self.home = TempHome(self.root, self.clock)
         self.write_credentials(TOKEN)
         self.dead_url = f"http://127.0.0.1:{_free_port()}"
         self.refresher = Refresher(

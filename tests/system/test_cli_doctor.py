@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI, rate_limited
-
-from .cli_home import SECOND_TOKEN, TOKEN, TOKEN_HEAD, CliHome
+from tests.support.cli_home import SECOND_TOKEN, TOKEN, TOKEN_HEAD, CliHome
 
 ENV_TOKEN = TOKEN_HEAD + "CliTestTokenDoctorEnv2Zx7Cv4Bn9Mq1We6Rt3Yu8Io5Pa"
 

@@ -29,7 +29,7 @@ from claude_usage_gauge.sources.api import (
     parse_retry_after,
 )
 from claude_usage_gauge.sources.api_base import validate_api_base
-from claude_usage_gauge.testing import (
+from claude_usage_gauge.testing.fake_api import (
     USAGE_PATH,
     FakeUsageAPI,
     Reply,

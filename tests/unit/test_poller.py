@@ -23,8 +23,8 @@ from claude_usage_gauge.refresh import Outcome, Refresher
 from claude_usage_gauge.sources.credentials import credentials_signature
 from claude_usage_gauge.store import Store
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI, unauthorized
-
-from .test_refresh import NEW_TOKEN, ClaudeHome, FakeClock, start_time
+from tests.support.clock import FakeClock, start_time
+from tests.support.temp_home import NEW_TOKEN, TempHome
 
 LIMIT = 10.0  # seconds to wait for something that should happen within a tick or two
 
@@ -95,8 +95,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def home(tmp_path: Path, clock: FakeClock) -> ClaudeHome:
-    made = ClaudeHome(tmp_path, clock)
+def home(tmp_path: Path, clock: FakeClock) -> TempHome:
+    made = TempHome(tmp_path, clock)
     made.write_credentials()
     return made
 
@@ -145,7 +145,7 @@ def two_turns(poller: Poller, clocks: Clocks) -> None:
 
 
 def test_start_fetches_and_publishes(
-    home: ClaudeHome, api: FakeUsageAPI, pollers: list[Poller]
+    home: TempHome, api: FakeUsageAPI, pollers: list[Poller]
 ) -> None:
     published: queue.Queue[State] = queue.Queue()
     poller = make_poller(pollers, home.refresher(api))
@@ -161,7 +161,7 @@ def test_start_fetches_and_publishes(
 
 
 def test_refresh_now_makes_another_request(
-    home: ClaudeHome, api: FakeUsageAPI, pollers: list[Poller]
+    home: TempHome, api: FakeUsageAPI, pollers: list[Poller]
 ) -> None:
     poller = make_poller(pollers, home.refresher(api))
     poller.start()
@@ -173,7 +173,7 @@ def test_refresh_now_makes_another_request(
     assert api.request_count == 2
 
 
-def test_stop_ends_the_thread(home: ClaudeHome, api: FakeUsageAPI, pollers: list[Poller]) -> None:
+def test_stop_ends_the_thread(home: TempHome, api: FakeUsageAPI, pollers: list[Poller]) -> None:
     poller = make_poller(pollers, home.refresher(api))
     poller.start()
     assert api.wait_for_requests(1, timeout=LIMIT)
@@ -184,7 +184,7 @@ def test_stop_ends_the_thread(home: ClaudeHome, api: FakeUsageAPI, pollers: list
 
 
 def test_stop_before_the_first_turn_ends_the_thread(
-    home: ClaudeHome, api: FakeUsageAPI, pollers: list[Poller]
+    home: TempHome, api: FakeUsageAPI, pollers: list[Poller]
 ) -> None:
     poller = make_poller(pollers, home.refresher(api))
     poller.start()
@@ -196,7 +196,7 @@ def test_stop_before_the_first_turn_ends_the_thread(
 
 
 def test_new_sign_in_after_a_401_is_used_without_waiting_for_the_interval(
-    home: ClaudeHome, api: FakeUsageAPI, pollers: list[Poller]
+    home: TempHome, api: FakeUsageAPI, pollers: list[Poller]
 ) -> None:
     api.push(unauthorized())
     published: list[State] = []
@@ -220,7 +220,7 @@ def test_new_sign_in_after_a_401_is_used_without_waiting_for_the_interval(
 
 
 def test_signature_change_triggers_a_refresh(
-    home: ClaudeHome, api: FakeUsageAPI, pollers: list[Poller]
+    home: TempHome, api: FakeUsageAPI, pollers: list[Poller]
 ) -> None:
     clocks = Clocks()
     signature = ["one"]
@@ -243,7 +243,7 @@ def test_signature_change_triggers_a_refresh(
 
 
 def test_wall_clock_jump_triggers_a_refresh(
-    home: ClaudeHome, api: FakeUsageAPI, pollers: list[Poller]
+    home: TempHome, api: FakeUsageAPI, pollers: list[Poller]
 ) -> None:
     clocks = Clocks()
     refresher = counting(home.refresher(api))
@@ -267,7 +267,7 @@ def test_wall_clock_jump_triggers_a_refresh(
 
 
 def test_a_failing_listener_does_not_stop_the_thread(
-    home: ClaudeHome, api: FakeUsageAPI, pollers: list[Poller]
+    home: TempHome, api: FakeUsageAPI, pollers: list[Poller]
 ) -> None:
     def broken(state: State) -> None:
         raise RuntimeError("listener bug")
@@ -287,7 +287,7 @@ def test_a_failing_listener_does_not_stop_the_thread(
 
 
 def test_a_failing_refresh_does_not_stop_the_thread(
-    home: ClaudeHome, api: FakeUsageAPI, pollers: list[Poller]
+    home: TempHome, api: FakeUsageAPI, pollers: list[Poller]
 ) -> None:
     @dataclass
     class Flaky(CountingRefresher):
@@ -311,7 +311,7 @@ def test_a_failing_refresh_does_not_stop_the_thread(
 
 
 def test_no_busy_loop_while_nothing_happens(
-    home: ClaudeHome, api: FakeUsageAPI, pollers: list[Poller]
+    home: TempHome, api: FakeUsageAPI, pollers: list[Poller]
 ) -> None:
     clocks = Clocks()
     refresher = counting(home.refresher(api, interval=3600))
@@ -326,7 +326,7 @@ def test_no_busy_loop_while_nothing_happens(
 
 
 def test_publishes_even_when_the_store_cannot_be_written(
-    home: ClaudeHome, api: FakeUsageAPI, pollers: list[Poller], tmp_path: Path
+    home: TempHome, api: FakeUsageAPI, pollers: list[Poller], tmp_path: Path
 ) -> None:
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the state directory should be\n")

@@ -20,7 +20,7 @@ from claude_usage_gauge.desktop.app import single_instance
 from claude_usage_gauge.desktop.tray import gauge_view
 from claude_usage_gauge.paths import AppPaths
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[2] / "src"
 TIMEOUT = 60.0
 
 # Tries the lock in a separate process; with "hold", keeps it until its stdin closes.

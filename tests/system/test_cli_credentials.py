@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI
-
-from .cli_home import (
+from tests.support.cli_home import (
     OTHER_KEYS,
     SECOND_TOKEN,
     TOKEN,

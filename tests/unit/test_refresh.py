@@ -8,118 +8,20 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from claude_usage_gauge.core.errors import ErrorKind
 from claude_usage_gauge.core.schedule import MANUAL_SPACING
-from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.core.usage import FIVE_HOUR, SEVEN_DAY
 from claude_usage_gauge.paths import AppPaths
-from claude_usage_gauge.refresh import Refresher
 from claude_usage_gauge.store import Store
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI, ok, rate_limited, unauthorized
-
-TOKEN = "sk-ant-oat01-RefreshTestToken4Kd9Lq2Wm7Zr0Vt5Ly8Pb3Nx6Fc1Gs"
-NEW_TOKEN = "sk-ant-oat01-RefreshTestTokenRenewed2Hs7Jd4Kw9Qp1Vb6Xm3Zn8Ct5"
-INTERVAL = 180.0
-
-
-class FakeClock:
-    """A settable UTC clock; read from the poller's thread too, so changes are locked."""
-
-    def __init__(self, start: datetime) -> None:
-        self._now = start
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            return self._now
-
-    def advance(self, seconds: float) -> datetime:
-        with self._lock:
-            self._now += timedelta(seconds=seconds)
-            return self._now
-
-    def set(self, moment: datetime) -> None:
-        with self._lock:
-            self._now = moment
-
-
-@dataclass
-class ClaudeHome:
-    """Claude Code's config dir (credentials file) and the app's own directories, in tmp."""
-
-    root: Path
-    clock: FakeClock
-    _mtime_ns: int = field(default=1_700_000_000_000_000_000, init=False)
-
-    @property
-    def claude_dir(self) -> Path:
-        return self.root / "claude"
-
-    @property
-    def credentials_path(self) -> Path:
-        return self.claude_dir / ".credentials.json"
-
-    @property
-    def environ(self) -> dict[str, str]:
-        return {"CLAUDE_CONFIG_DIR": str(self.claude_dir), "HOME": str(self.root / "home")}
-
-    def paths(self, state_dir: Path | None = None) -> AppPaths:
-        return AppPaths(
-            state_dir=state_dir or self.root / "state" / "claude-usage-gauge",
-            data_dir=self.root / "data",
-            log_dir=self.root / "log",
-            config_dir=self.root / "config",
-        )
-
-    def write_credentials(
-        self, token: str = TOKEN, *, expires_in: timedelta = timedelta(hours=8)
-    ) -> None:
-        """Write the file as Claude Code does, expiry relative to the fake clock.
-
-        Each write gets a later mtime than the last, so the credentials signature always sees a
-        change even when two writes land within one filesystem timestamp tick.
-        """
-        self.claude_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        expires = self.clock() + expires_in
-        document = {
-            "claudeAiOauth": {
-                "accessToken": token,
-                "refreshToken": "sk-ant-ort01-RefreshTestRefreshToken",
-                "expiresAt": int(expires.timestamp() * 1000),
-                "scopes": ["user:inference", "user:profile"],
-                "subscriptionType": "max",
-                "rateLimitTier": None,
-            },
-            "mcpOAuth": {},
-        }
-        self.credentials_path.write_text(json.dumps(document))
-        self.credentials_path.chmod(0o600)
-        self._mtime_ns += 1_000_000_000
-        os.utime(self.credentials_path, ns=(self._mtime_ns, self._mtime_ns))
-
-    def refresher(
-        self, api: FakeUsageAPI, *, store: Store | None = None, interval: float = INTERVAL
-    ) -> Refresher:
-        return Refresher(
-            store=store or Store(self.paths()),
-            settings=Settings(api_base=api.url, poll_interval=interval),
-            environ=self.environ,
-            clock=self.clock,
-            jitter=lambda: 0.5,
-        )
-
-
-def start_time() -> datetime:
-    # Near the real time, so reset times in the fake API's bodies lie ahead of the fake clock.
-    return datetime.now(UTC).replace(microsecond=0)
+from tests.support.clock import FakeClock, start_time
+from tests.support.temp_home import INTERVAL, NEW_TOKEN, TOKEN, TempHome
 
 
 @pytest.fixture
@@ -128,8 +30,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def home(tmp_path: Path, clock: FakeClock) -> ClaudeHome:
-    made = ClaudeHome(tmp_path, clock)
+def home(tmp_path: Path, clock: FakeClock) -> TempHome:
+    made = TempHome(tmp_path, clock)
     made.write_credentials()
     return made
 
@@ -154,7 +56,7 @@ def files_hold(root: Path, secret: str) -> list[Path]:
 
 
 def test_first_refresh_fetches_and_stores(
-    home: ClaudeHome, api: FakeUsageAPI, clock: FakeClock
+    home: TempHome, api: FakeUsageAPI, clock: FakeClock
 ) -> None:
     refresher = home.refresher(api)
     outcome = refresher.refresh()
@@ -175,7 +77,7 @@ def test_first_refresh_fetches_and_stores(
 
 
 def test_second_refresh_within_the_interval_does_not_fetch(
-    home: ClaudeHome, api: FakeUsageAPI, clock: FakeClock
+    home: TempHome, api: FakeUsageAPI, clock: FakeClock
 ) -> None:
     refresher = home.refresher(api)
     first = clock()
@@ -195,7 +97,7 @@ def test_second_refresh_within_the_interval_does_not_fetch(
 
 
 def test_two_refreshers_on_one_store_share_the_interval(
-    home: ClaudeHome, api: FakeUsageAPI, clock: FakeClock
+    home: TempHome, api: FakeUsageAPI, clock: FakeClock
 ) -> None:
     # The tray and `status` in another process: together no more requests than one of them.
     tray = home.refresher(api)
@@ -210,7 +112,7 @@ def test_two_refreshers_on_one_store_share_the_interval(
 
 
 def test_manual_refresh_fetches_but_not_twice_within_ten_seconds(
-    home: ClaudeHome, api: FakeUsageAPI, clock: FakeClock
+    home: TempHome, api: FakeUsageAPI, clock: FakeClock
 ) -> None:
     refresher = home.refresher(api)
     refresher.refresh()
@@ -237,7 +139,7 @@ def test_manual_refresh_fetches_but_not_twice_within_ten_seconds(
 
 @pytest.mark.parametrize("retry_after", ["0", None, "120"])
 def test_rate_limit_holds_every_request_until_the_gate_opens(
-    home: ClaudeHome, api: FakeUsageAPI, clock: FakeClock, retry_after: str | None
+    home: TempHome, api: FakeUsageAPI, clock: FakeClock, retry_after: str | None
 ) -> None:
     api.push(rate_limited(retry_after))
     refresher = home.refresher(api)
@@ -282,7 +184,7 @@ def test_rate_limit_holds_every_request_until_the_gate_opens(
 
 
 def test_unauthorized_waits_for_new_credentials(
-    home: ClaudeHome, api: FakeUsageAPI, clock: FakeClock
+    home: TempHome, api: FakeUsageAPI, clock: FakeClock
 ) -> None:
     api.push(unauthorized())
     refresher = home.refresher(api)
@@ -315,7 +217,7 @@ def test_unauthorized_waits_for_new_credentials(
 
 
 def test_unauthorized_lifts_when_the_same_file_is_rewritten(
-    home: ClaudeHome, api: FakeUsageAPI, clock: FakeClock
+    home: TempHome, api: FakeUsageAPI, clock: FakeClock
 ) -> None:
     # Claude Code rewriting the file (say, after a refresh that kept the token) is a change too.
     api.push(unauthorized())
@@ -333,7 +235,7 @@ def test_unauthorized_lifts_when_the_same_file_is_rewritten(
 
 
 def test_expired_token_is_not_sent_and_the_snapshot_is_kept(
-    home: ClaudeHome, api: FakeUsageAPI, clock: FakeClock
+    home: TempHome, api: FakeUsageAPI, clock: FakeClock
 ) -> None:
     refresher = home.refresher(api)
     refresher.refresh()
@@ -364,7 +266,7 @@ def test_expired_token_is_not_sent_and_the_snapshot_is_kept(
 
 
 def test_renewed_token_clears_the_problem_even_while_data_is_fresh(
-    home: ClaudeHome, api: FakeUsageAPI, clock: FakeClock
+    home: TempHome, api: FakeUsageAPI, clock: FakeClock
 ) -> None:
     refresher = home.refresher(api)
     refresher.refresh()
@@ -381,7 +283,7 @@ def test_renewed_token_clears_the_problem_even_while_data_is_fresh(
 
 
 def test_missing_credentials_are_reported_without_a_request(
-    home: ClaudeHome, api: FakeUsageAPI
+    home: TempHome, api: FakeUsageAPI
 ) -> None:
     home.credentials_path.unlink()
     refresher = home.refresher(api)
@@ -406,7 +308,7 @@ def unwritable_state_dir(root: Path) -> Path:
 
 
 def test_unwritable_store_still_gives_a_state(
-    home: ClaudeHome, api: FakeUsageAPI, tmp_path: Path
+    home: TempHome, api: FakeUsageAPI, tmp_path: Path
 ) -> None:
     store = Store(home.paths(unwritable_state_dir(tmp_path)))
     refresher = home.refresher(api, store=store)
@@ -416,7 +318,7 @@ def test_unwritable_store_still_gives_a_state(
 
 
 def test_unwritable_store_does_not_fetch_on_every_call(
-    home: ClaudeHome, api: FakeUsageAPI, tmp_path: Path, clock: FakeClock
+    home: TempHome, api: FakeUsageAPI, tmp_path: Path, clock: FakeClock
 ) -> None:
     store = Store(home.paths(unwritable_state_dir(tmp_path)))
     refresher = home.refresher(api, store=store)
@@ -431,7 +333,7 @@ def test_unwritable_store_does_not_fetch_on_every_call(
     reason="root writes into a 0500 directory anyway",
 )
 def test_read_only_state_dir_still_gives_a_state(
-    home: ClaudeHome, api: FakeUsageAPI, clock: FakeClock
+    home: TempHome, api: FakeUsageAPI, clock: FakeClock
 ) -> None:
     paths = home.paths()
     paths.state_dir.mkdir(parents=True, mode=0o700)
@@ -444,7 +346,7 @@ def test_read_only_state_dir_still_gives_a_state(
 
 
 def test_unwritable_store_reports_credentials_problems_without_raising(
-    home: ClaudeHome, api: FakeUsageAPI, tmp_path: Path
+    home: TempHome, api: FakeUsageAPI, tmp_path: Path
 ) -> None:
     # The path that never takes the fetch lock already copes: the problem is shown from memory.
     home.credentials_path.unlink()
@@ -470,7 +372,7 @@ def write_bridge(paths: AppPaths, at: datetime, five: float = 51.0) -> None:
 
 
 def test_fresh_bridge_file_saves_the_request(
-    home: ClaudeHome, api: FakeUsageAPI, clock: FakeClock
+    home: TempHome, api: FakeUsageAPI, clock: FakeClock
 ) -> None:
     refresher = home.refresher(api)
     refresher.refresh()
@@ -506,7 +408,7 @@ def test_fresh_bridge_file_saves_the_request(
 
 
 def test_bridge_file_alone_means_no_request(
-    home: ClaudeHome, api: FakeUsageAPI, clock: FakeClock
+    home: TempHome, api: FakeUsageAPI, clock: FakeClock
 ) -> None:
     write_bridge(home.paths(), clock() - timedelta(seconds=5), five=12.0)
     outcome = home.refresher(api).refresh()
@@ -517,7 +419,7 @@ def test_bridge_file_alone_means_no_request(
 
 
 def test_stale_bridge_file_does_not_hold_back_a_request(
-    home: ClaudeHome, api: FakeUsageAPI, clock: FakeClock
+    home: TempHome, api: FakeUsageAPI, clock: FakeClock
 ) -> None:
     refresher = home.refresher(api)
     write_bridge(home.paths(), clock() - timedelta(hours=1))
@@ -526,7 +428,7 @@ def test_stale_bridge_file_does_not_hold_back_a_request(
 
 
 def test_recovery_after_a_success_keeps_the_state_consistent(
-    home: ClaudeHome, api: FakeUsageAPI, clock: FakeClock
+    home: TempHome, api: FakeUsageAPI, clock: FakeClock
 ) -> None:
     # A success after a server error clears the error and records the new numbers.
     api.push(rate_limited("30"), ok(77.0, 20.0))
@@ -542,7 +444,7 @@ def test_recovery_after_a_success_keeps_the_state_consistent(
 
 
 def test_numbers_from_claude_code_build_the_history_the_pace_line_needs(
-    home: ClaudeHome, api: FakeUsageAPI, clock: FakeClock
+    home: TempHome, api: FakeUsageAPI, clock: FakeClock
 ) -> None:
     refresher = home.refresher(api)
     refresher.refresh()  # one API answer, then Claude Code takes over for an hour and a half
@@ -560,7 +462,7 @@ def test_numbers_from_claude_code_build_the_history_the_pace_line_needs(
 
 
 def test_the_plan_read_with_the_credentials_is_kept_for_the_menu(
-    home: ClaudeHome, api: FakeUsageAPI
+    home: TempHome, api: FakeUsageAPI
 ) -> None:
     refresher = home.refresher(api)
     assert refresher.plan is None

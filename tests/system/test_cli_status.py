@@ -28,8 +28,7 @@ from claude_usage_gauge.testing.fake_api import (
     unauthorized,
     usage_body,
 )
-
-from .cli_home import (
+from tests.support.cli_home import (
     SECOND_TOKEN,
     TOKEN,
     CliHome,
