@@ -6,8 +6,6 @@ token or the request headers. The caller decides when to call; this module only 
 
 from __future__ import annotations
 
-import email.utils
-import json
 import logging
 import math
 import re
@@ -15,7 +13,7 @@ import socket
 import ssl
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,51 +21,31 @@ import httpx
 
 from claude_usage_gauge import __version__
 from claude_usage_gauge.core.errors import ErrorKind, UsageError
-from claude_usage_gauge.core.usage import Usage, parse_usage
+from claude_usage_gauge.core.usage import Usage
 from claude_usage_gauge.sources.api_base import is_loopback, validate_api_base
+from claude_usage_gauge.sources.api_body import BodyRefused, read_capped
+from claude_usage_gauge.sources.api_reply import (
+    MAX_BODY_BYTES,
+    MAX_ERROR_BODY_BYTES,
+    classify,
+    parse,
+    parse_retry_after,
+    scrub,
+    too_large,
+    unreadable,
+)
+
+__all__ = ["MAX_BODY_BYTES", "USER_AGENT", "fetch_usage", "parse_retry_after"]
 
 logger = logging.getLogger(__name__)
 
 USER_AGENT = f"claude-usage-gauge/{__version__}"
 USAGE_PATH = "/api/oauth/usage"
 BETA_HEADER = "oauth-2025-04-20"
-MAX_BODY_BYTES = 1024 * 1024
-# Error bodies only matter for their message; no need to read more of them.
-_MAX_ERROR_BODY_BYTES = 64 * 1024
-_DETAIL_CHARS = 200
 
-_RETRY_SECONDS = re.compile(r"\d+(?:\.\d+)?", re.ASCII)
 # Printable ASCII without spaces: anything else cannot be a bearer token, and putting it in a
 # header would make the HTTP library raise an error that quotes the value.
 _TOKEN_SHAPE = re.compile(r"[\x21-\x7e]+", re.ASCII)
-_HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-
-
-# -- Retry-After ----------------------------------------------------------------------------
-
-
-def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
-    """When the server asks us to retry, or None when it did not say (or said nothing usable).
-
-    Seconds (integer or decimal) greater than zero, or an HTTP date in the future. Never raises.
-    """
-    try:
-        if value is None:
-            return None
-        text = value.strip()
-        if _RETRY_SECONDS.fullmatch(text):
-            seconds = float(text)
-            if not math.isfinite(seconds) or seconds <= 0:
-                return None
-            return now + timedelta(seconds=seconds)
-        when = email.utils.parsedate_to_datetime(text)
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return when if when > now else None
-    except Exception:
-        # Garbage, overflow, a naive `now` against an aware date: all mean "not said".
-        return None
 
 
 # -- the deadline ---------------------------------------------------------------------------
@@ -144,73 +122,10 @@ def _ssl_verify() -> ssl.SSLContext | bool:
         return True
 
 
-def _scrub(text: str, token: str) -> str:
-    """One line, no token, at most ~200 characters."""
-    from claude_usage_gauge.logs import mask_secrets
-
-    text = _CONTROL.sub(" ", text).strip()[: _DETAIL_CHARS * 4]
-    if token:
-        text = text.replace(token, "[token]")
-        text = _mask_token_parts(text, token)
-    text = mask_secrets(text)
-    if len(text) > _DETAIL_CHARS:
-        text = text[: _DETAIL_CHARS - 1].rstrip() + "…"
-    return text
-
-
-_TOKEN_PART = 8  # a quoted run this long that also occurs in the token is taken for part of it
-
-
-def _mask_token_parts(text: str, token: str) -> str:
-    """Mask every run of 8+ characters that also occurs in the token (a server quoting its head
-    or tail). Quadratic in the text, which is cut short before this is called."""
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        end = i + _TOKEN_PART
-        if end <= len(text) and text[i:end] in token:
-            while end < len(text) and text[i : end + 1] in token:
-                end += 1
-            out.append("[token]")
-            i = end
-        else:
-            out.append(text[i])
-            i += 1
-    return "".join(out)
-
-
-def _decode_json(data: bytes) -> object:
-    return json.loads(data.decode("utf-8-sig"))
-
-
-def _server_message(data: bytes, token: str) -> str:
-    """The server's `error.message` (or a summary of an HTML page), trimmed and scrubbed."""
-    try:
-        raw = _decode_json(data)
-    except ValueError:
-        raw = None
-    if isinstance(raw, dict):
-        error = raw.get("error")
-        message = error.get("message") if isinstance(error, dict) else raw.get("message")
-        if isinstance(message, str):
-            return _scrub(message, token)
-        return ""
-    text = data.decode("utf-8", errors="replace")
-    if "<html" in text.lower() or "<!doctype" in text.lower():
-        title = _HTML_TITLE.search(text)
-        name = _scrub(title.group(1), token) if title else ""
-        return f"an HTML page ({name})" if name else "an HTML page"
-    return _scrub(text, token)
-
-
-def _detail(status: int, message: str) -> str:
-    return f"HTTP {status}: {message}" if message else f"HTTP {status}"
-
-
 def _network_error(message: str, exc: BaseException | None, token: str) -> UsageError:
     detail = ""
     if exc is not None:
-        detail = _scrub(f"{type(exc).__name__}: {exc}", token)
+        detail = scrub(f"{type(exc).__name__}: {exc}", token)
     return UsageError(ErrorKind.NETWORK, message, detail=detail)
 
 
@@ -236,75 +151,20 @@ def _describe_transport_error(exc: BaseException) -> str:
 # -- the call -------------------------------------------------------------------------------
 
 
-def _classify(
-    status: int, data: bytes, retry_after: str | None, now: datetime, token: str
-) -> UsageError:
-    """Every non-2xx answer as a `UsageError`."""
-    message = _server_message(data, token)
-    detail = _detail(status, message)
-    lowered = data.decode("utf-8", errors="replace").lower()
-    if status == 429:
-        return UsageError(
-            ErrorKind.RATE_LIMITED,
-            "Rate limited by the usage service.",
-            retry_at=parse_retry_after(retry_after, now),
-            detail=detail,
-        )
-    if status == 401:
-        return UsageError(
-            ErrorKind.UNAUTHORIZED,
-            "The usage service did not accept the sign-in (HTTP 401).",
-            detail=detail,
-        )
-    if status == 403:
-        if "scope" in lowered or "user:profile" in lowered:
-            return UsageError(
-                ErrorKind.MISSING_SCOPE,
-                "This sign-in may not read usage: it lacks the user:profile permission.",
-                detail=detail,
-            )
-        return UsageError(
-            ErrorKind.UNAUTHORIZED,
-            "The usage service refused the sign-in (HTTP 403).",
-            detail=detail,
-        )
-    if status == 400 and "out of extra usage" in (message.lower() or lowered):
-        return UsageError(
-            ErrorKind.OUT_OF_EXTRA_USAGE,
-            "The usage service says you are out of extra usage.",
-            detail=detail,
-        )
-    if 300 <= status < 400:
-        return UsageError(
-            ErrorKind.SERVER_ERROR,
-            f"The usage service answered with a redirect (HTTP {status}), which is not followed.",
-            detail=detail,
-        )
-    if 400 <= status < 500:
-        return UsageError(
-            ErrorKind.SERVER_ERROR,
-            f"The usage service refused the request (HTTP {status}).",
-            detail=detail,
-        )
-    return UsageError(
-        ErrorKind.SERVER_ERROR,
-        f"The usage service had a problem (HTTP {status}).",
-        detail=detail,
-    )
+def _read_body(response: httpx.Response, success: bool, deadline: _Deadline) -> tuple[bytes, bool]:
+    """The body as we decode it ourselves (see api_body): raw bytes from the wire, inflated in
+    small counted steps, never more than the cap."""
 
-
-def _read_body(response: httpx.Response, limit: int, deadline: _Deadline) -> tuple[bytes, bool]:
-    """Up to `limit` bytes of the body; the flag says the body was longer than that."""
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_bytes():
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > limit:
-            return b"".join(chunks)[:limit], True
+    def check() -> None:
         if deadline.expired:
             raise httpx.ReadTimeout("overall deadline passed while reading the body")
-    return b"".join(chunks), False
+
+    limit = MAX_BODY_BYTES if success else MAX_ERROR_BODY_BYTES
+    if response.is_stream_consumed:
+        # Only an in-memory test transport hands over a body httpx has read (and decoded).
+        return read_capped([response.content], None, limit, check)
+    encoding = response.headers.get("content-encoding")
+    return read_capped(response.iter_raw(), encoding, limit, check)
 
 
 def _declared_length(response: httpx.Response) -> int | None:
@@ -325,7 +185,8 @@ def fetch_usage(
     """GET {base}/api/oauth/usage and return the parsed `Usage`; any failure is a `UsageError`.
 
     The whole call (connect, headers and body) ends within `timeout` seconds. Redirects are not
-    followed, TLS is always verified, and a body over 1 MiB is refused without reading on.
+    followed, TLS is always verified, and a body over 1 MiB (as decoded) is refused without
+    reading on.
     """
     root = validate_api_base(base)
     if not isinstance(token, str) or not _TOKEN_SHAPE.fullmatch(token):
@@ -342,7 +203,8 @@ def fetch_usage(
         "anthropic-beta": BETA_HEADER,
         "User-Agent": USER_AGENT,
         "Accept": "application/json",
-        # A compressed body could expand far past the size limit before we can count it.
+        # We read raw bytes and inflate them ourselves in counted steps (api_body), but asking
+        # for none keeps honest servers from compressing at all.
         "Accept-Encoding": "identity",
     }
     host = urlsplit(root).hostname or ""
@@ -410,12 +272,16 @@ def _exchange(
         status = response.status_code
         logger.info("usage request: HTTP %d", status)
         success = 200 <= status < 300
-        limit = MAX_BODY_BYTES if success else _MAX_ERROR_BODY_BYTES
+        retry_after = response.headers.get("retry-after")
         declared = _declared_length(response)
         if success and declared is not None and declared > MAX_BODY_BYTES:
-            raise _too_large(status)
+            raise too_large(status)
         try:
-            data, too_long = _read_body(response, limit, deadline)
+            data, too_long = _read_body(response, success, deadline)
+        except BodyRefused as refused:
+            if not success:  # the status says what happened; only the message is lost
+                raise classify(status, b"", retry_after, now, token) from None
+            raise unreadable(status, str(refused)) from None
         except (httpx.HTTPError, OSError, ValueError) as exc:
             if deadline.expired or isinstance(exc, httpx.TimeoutException):
                 raise _network_error(
@@ -423,46 +289,16 @@ def _exchange(
                 ) from None
             if not success:
                 # The status already says what happened; a cut-off error body changes nothing.
-                raise _classify(
-                    status, b"", response.headers.get("retry-after"), now, token
-                ) from None
+                raise classify(status, b"", retry_after, now, token) from None
             raise UsageError(
                 ErrorKind.BAD_RESPONSE,
                 "The usage service's answer was cut off.",
-                detail=_scrub(f"HTTP {status}: {type(exc).__name__}: {exc}", token),
+                detail=scrub(f"HTTP {status}: {type(exc).__name__}: {exc}", token),
             ) from None
         if not success:
-            raise _classify(status, data, response.headers.get("retry-after"), now, token)
+            raise classify(status, data, retry_after, now, token)
         if too_long:
-            raise _too_large(status)
-        return _parse(status, data, now)
+            raise too_large(status)
+        return parse(status, data, now)
     finally:
         response.close()
-
-
-def _too_large(status: int) -> UsageError:
-    return UsageError(
-        ErrorKind.BAD_RESPONSE,
-        "The usage service's answer was too large to be usage data.",
-        detail=f"HTTP {status}: body larger than {MAX_BODY_BYTES} bytes",
-    )
-
-
-def _parse(status: int, data: bytes, now: datetime) -> Usage:
-    try:
-        raw = _decode_json(data)
-    except ValueError:
-        text = data[:512].decode("utf-8", errors="replace").lower()
-        what = "an HTML page" if "<html" in text or "<!doctype" in text else "not JSON"
-        raise UsageError(
-            ErrorKind.BAD_RESPONSE,
-            "The usage service answered with something that is not usage data.",
-            detail=f"HTTP {status}: body is {what}",
-        ) from None
-    except RecursionError:
-        raise UsageError(
-            ErrorKind.BAD_RESPONSE,
-            "The usage service answered with something that is not usage data.",
-            detail=f"HTTP {status}: body nested too deeply",
-        ) from None
-    return parse_usage(raw, now)

@@ -51,6 +51,7 @@ class Reply:
     drop: bool = False  # close the connection without any answer
     truncate: bool = False  # full Content-Length, half the body, then close
     trickle: float = 0.0  # seconds between 1-byte chunks; 0 sends the body at once
+    reason: str | None = None  # the status line's reason phrase; None: the standard one
 
 
 @dataclass(frozen=True)
@@ -304,6 +305,10 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     fake: FakeUsageAPI
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that hangs up early (it refused a bomb, its deadline passed) is expected.
+        logger.debug("fake api: connection from %s ended early", client_address, exc_info=True)
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
@@ -355,7 +360,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
             return
         data, headers = _encode(reply)
-        self.send_response(reply.status)
+        self.send_response(reply.status, reply.reason)
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
