@@ -16,10 +16,7 @@ import os
 import re
 import secrets
 import stat
-import subprocess
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,7 +35,6 @@ from claude_usage_gauge.sources.credentials import (
     keychain_service,
     read_credentials,
 )
-from claude_usage_gauge.testing import claude_code
 from claude_usage_gauge.testing.fake_api import (
     FakeUsageAPI,
     Reply,
@@ -50,63 +46,22 @@ from claude_usage_gauge.testing.fake_api import (
     unauthorized,
 )
 from claude_usage_gauge.testing.fake_keychain import FakeSecretStore
+from claude_usage_gauge.testing.hostile import bomb, nested, reason_echo
 from tests.support.cli_home import APP_DIR, CliHome, closed_port
+from tests.support.sweep import (
+    RANDOM_PART,
+    REFRESH,
+    TOKEN,
+    Sweep,
+    credentials_bytes,
+    leaks,
+    new_home,
+    run_every_other_command,
+    run_state_readers,
+    statusline_input,
+)
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "claude_usage_gauge"
-
-# Fresh random parts every run: a match can only have come from this run's credentials file.
-RANDOM_PART = secrets.token_urlsafe(48)[:60]
-TOKEN = "sk-ant-oat01-SweepToken" + RANDOM_PART
-REFRESH_RANDOM = secrets.token_urlsafe(48)[:60]
-REFRESH = "sk-ant-ort01-SweepRefresh" + REFRESH_RANDOM
-SLICE = 16
-
-
-# -- looking for the token -----------------------------------------------------------------------
-
-
-def _needles() -> list[tuple[str, str]]:
-    """(what it is, the text): never put the text itself in an assertion message."""
-    needles: list[tuple[str, str]] = []
-    for name, secret, random_part in (
-        ("access token", TOKEN, RANDOM_PART),
-        ("refresh token", REFRESH, REFRESH_RANDOM),
-    ):
-        needles.append((f"the whole {name}", secret))
-        needles.append((f"the random part of the {name}", random_part))
-        needles += [
-            (f"a {SLICE}-char slice of the {name} at {i}", secret[i : i + SLICE])
-            for i in range(len(secret) - SLICE + 1)
-        ]
-    return needles
-
-
-NEEDLES = _needles()
-
-
-def leaks(text: str | bytes) -> list[str]:
-    data = text if isinstance(text, str) else text.decode("utf-8", errors="replace")
-    return [name for name, needle in NEEDLES if needle in data]
-
-
-def _is_allowed_holder(home: CliHome, path: Path) -> bool:
-    """The credentials file and its backups hold the token by design."""
-    if path == home.credentials_path:
-        return True
-    return path.is_relative_to(home.backups_dir)
-
-
-def scan(home: CliHome, outputs: Iterable[tuple[str, str]] = ()) -> list[str]:
-    """Every place the token was found: outputs (labelled) and files under the home."""
-    found: list[str] = []
-    for label, text in outputs:
-        found += [f"{label}: {what}" for what in leaks(text)[:1]]
-    for path in sorted(home.root.rglob("*")):
-        if path.is_symlink() or not path.is_file() or _is_allowed_holder(home, path):
-            continue
-        hits = leaks(path.read_bytes())
-        found += [f"{path.relative_to(home.root)}: {what}" for what in hits[:1]]
-    return found
 
 
 def test_the_needles_find_what_they_should() -> None:
@@ -116,123 +71,6 @@ def test_the_needles_find_what_they_should() -> None:
     assert leaks(RANDOM_PART)
     assert not leaks(f"token: sk-ant-oat01-…({len(TOKEN)} chars)")
     assert not leaks("sk-ant-oat01-*** sk-ant-ort01-***")
-
-
-# -- a home and its commands ---------------------------------------------------------------------
-
-
-def credentials_bytes() -> bytes:
-    """The file as Claude Code writes it: the sign-in beside another tool's data, pretty JSON."""
-    expires = int((datetime.now(UTC) + timedelta(hours=8)).timestamp() * 1000)
-    document = {
-        "claudeAiOauth": {
-            "accessToken": TOKEN,
-            "refreshToken": REFRESH,
-            "expiresAt": expires,
-            "scopes": ["user:inference", "user:profile", "user:sessions:claude_code"],
-            "subscriptionType": "max",
-            "rateLimitTier": "default_claude_max_5x",
-        },
-        "mcpOAuth": {"srv|1": {"accessToken": "not-ours", "expiresAt": expires}},
-    }
-    return json.dumps(document, indent=2).encode()
-
-
-def new_home(root: Path, api_base: str) -> CliHome:
-    home = CliHome(root, api_base)
-    home.write_raw(credentials_bytes())
-    home.secrets = [TOKEN, REFRESH]
-    return home
-
-
-def statusline_input() -> str:
-    """A statusline object as Claude Code hands it to its statusline command."""
-    return json.dumps(claude_code.statusline_input())
-
-
-@dataclass(frozen=True)
-class FileMark:
-    data: bytes
-    mtime_ns: int
-    inode: int
-    mode: int
-
-
-def mark(path: Path) -> FileMark | None:
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        return None
-    return FileMark(path.read_bytes(), info.st_mtime_ns, info.st_ino, stat.S_IMODE(info.st_mode))
-
-
-@dataclass
-class Sweep:
-    home: CliHome
-    outputs: list[tuple[str, str]]
-
-    def run(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        """One command; the credentials file must be exactly as it was before it."""
-        before = mark(self.home.credentials_path)
-        proc = self.home.run(*args, input=stdin)
-        label = " ".join(args) or "(no arguments)"
-        self.outputs += [(f"stdout of {label}", proc.stdout), (f"stderr of {label}", proc.stderr)]
-        assert "Traceback" not in proc.stdout + proc.stderr, label
-        if args[:2] not in (("credentials", "reset"), ("credentials", "restore")):
-            assert mark(self.home.credentials_path) == before, f"{label} touched the credentials"
-        return proc
-
-    def assert_no_leak(self) -> None:
-        found = scan(self.home, self.outputs)
-        assert not found, "token material found:\n" + "\n".join(found)
-
-
-STATE_READERS: tuple[tuple[str, ...], ...] = (
-    ("status",),
-    ("status", "--json"),
-    ("status", "--refresh"),
-    ("doctor",),
-)
-
-
-def run_state_readers(sweep: Sweep) -> None:
-    for argv in STATE_READERS:
-        sweep.run(*argv)
-    assert sweep.run("statusline", stdin=statusline_input()).returncode == 0
-    sweep.run("statusline", "--format", "{five_hour} {stale}", stdin="")
-    # What the command shows after the bridge recorded numbers, too.
-    sweep.run("status", "--json")
-
-
-def run_every_other_command(sweep: Sweep) -> None:
-    home = sweep.home
-    original = mark(home.credentials_path)
-    assert original is not None
-    sweep.run("--version")
-    assert sweep.run("no-such-command").returncode == 2
-    assert sweep.run("statusline", "install", "--dry-run").returncode == 0
-    assert sweep.run("statusline", "install").returncode == 0
-    assert sweep.run("statusline", "uninstall").returncode == 0
-    for action in ("status", "enable", "status", "disable"):
-        sweep.run("autostart", action)
-    sweep.run("credentials", "list")
-    reset = sweep.run("credentials", "reset", "--yes")
-    assert reset.returncode == 0, reset.stdout
-    assert not home.credentials_path.exists()
-    backups = list(home.backups_dir.iterdir())
-    assert [p.read_bytes() for p in backups] == [original.data]
-    sweep.run("credentials", "list")
-    sweep.run("status")  # signed out now
-    sweep.run("doctor")
-    assert sweep.run("credentials", "restore", "--yes").returncode == 0
-    restored = mark(home.credentials_path)
-    assert restored is not None
-    assert (restored.data, restored.mtime_ns, restored.mode) == (
-        original.data,
-        original.mtime_ns,
-        original.mode,
-    )
-    sweep.run("status", "--json")
 
 
 # -- the scenarios -------------------------------------------------------------------------------
@@ -265,6 +103,12 @@ SCENARIOS: dict[str, Reply] = {
     "429": rate_limited("120"),
     "500 html echoing the header": html_echo(),
     "json error quoting the token": json_echo(),
+    # A proxy that echoes the token, without its prefix, in the status line's reason phrase
+    # (httpx logs that line whole).
+    "500 reason phrase echoing the token": reason_echo(500, f"Bad {RANDOM_PART} given"),
+    "429 reason phrase echoing a slice": reason_echo(429, f"slow down {TOKEN[20:40]}"),
+    "stacked gzip bomb": bomb(64 * 1024 * 1024, ("gzip", "gzip")),
+    "429 nested 60k deep": nested(429, 60_000, headers={"Retry-After": "600"}),
 }
 
 
@@ -303,6 +147,43 @@ def test_a_redirect_is_not_followed_and_the_token_goes_nowhere_else(tmp_path: Pa
         # Not a request without the header either: nothing at all reached the other port.
         assert other.request_count == 0
         assert all("authorization" not in r.headers for r in other.requests)
+    sweep.assert_no_leak()
+
+
+PROXY_SECRET = "ProxyPass" + secrets.token_urlsafe(12).replace("-", "x")
+
+
+@pytest.mark.parametrize(
+    "proxy",
+    [
+        f"socks4://{PROXY_SECRET}@127.0.0.1:1",
+        f"ftp://user:{PROXY_SECRET}@127.0.0.1:1",
+        f"http://user:{PROXY_SECRET}@127.0.0.1:1:2",
+        f"http://{PROXY_SECRET}@[127.0.0.1]:1",
+    ],
+    ids=["socks4 user only", "unknown scheme", "bad port", "bad host"],
+)
+def test_a_proxy_password_is_never_stored_logged_or_shown(tmp_path: Path, proxy: str) -> None:
+    """httpx quotes a malformed proxy URL in its error; the client is set up before any
+    connection, so the (never resolved) https address below is never contacted."""
+    home = new_home(tmp_path / "home", "https://usage.invalid")
+    home.env.update(HTTPS_PROXY=proxy, https_proxy=proxy, ALL_PROXY=proxy, NO_PROXY="")
+    sweep = Sweep(home, [])
+    data = json.loads(sweep.run("status", "--json").stdout)
+    assert data["error"]["kind"] == ErrorKind.NETWORK.value
+    sweep.run("status")
+    doctor = sweep.run("doctor")
+    assert "Usage service" in doctor.stdout
+    found = [label for label, text in sweep.outputs if PROXY_SECRET in text]
+    found += [
+        str(path.relative_to(home.root))
+        for path in sorted(home.root.rglob("*"))
+        if path.is_file() and PROXY_SECRET.encode() in path.read_bytes()
+    ]
+    assert found == []
+    # What was kept says what went wrong, without the password.
+    state = (home.state_dir / "state.json").read_text()
+    assert "***@" in state or "Invalid" in state
     sweep.assert_no_leak()
 
 

@@ -197,6 +197,10 @@ def fetch_usage(
         )
     if not (isinstance(timeout, int | float) and math.isfinite(timeout) and timeout > 0):
         raise UsageError(ErrorKind.CONFIG, "The request timeout must be a positive number.")
+    # Whoever logs during the call (httpx, a proxy library), the exact token is masked.
+    from claude_usage_gauge.logs import remember_secret
+
+    remember_secret(token)
 
     headers = {
         "Authorization": f"Bearer {token}",
