@@ -23,6 +23,8 @@ from claude_usage_gauge.core.settings import (
 )
 
 API_BASE_ENV = "CLAUDE_USAGE_GAUGE_API_BASE"
+# A settings file is a few lines; anything larger is not one.
+MAX_SETTINGS_BYTES = 256 * 1024
 
 _WRITABLE = (
     "poll_interval",
@@ -49,12 +51,18 @@ def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> Setti
     env = os.environ if environ is None else environ
     problems: list[str] = []
     raw: dict[str, object] = {}
+    from claude_usage_gauge.files import read_regular
+
     try:
-        with path.open("rb") as handle:
-            raw = tomllib.load(handle)
+        # Only a regular file of ours: another user's file could send the token elsewhere
+        # (api_base), and a pipe at this path would hang every command.
+        raw = tomllib.loads(read_regular(path, MAX_SETTINGS_BYTES, ours=True).decode("utf-8"))
     except FileNotFoundError:
         pass
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        problems.append(f"settings file {path} could not be read ({reason}); using defaults")
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         problems.append(f"settings file {path} could not be read ({exc}); using defaults")
     settings, found = _validated(raw)
     env_base = env.get(API_BASE_ENV)
@@ -145,7 +153,7 @@ def save_setting(path: Path, settings: Settings, **changes: object) -> Settings:
     """
     import tomllib
 
-    from claude_usage_gauge.files import write_private_file
+    from claude_usage_gauge.files import read_regular, write_private_file
 
     unknown = set(changes) - set(_WRITABLE)
     if unknown:
@@ -155,9 +163,11 @@ def save_setting(path: Path, settings: Settings, **changes: object) -> Settings:
     if problems:
         raise ValueError("; ".join(problems))
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path, MAX_SETTINGS_BYTES, ours=True).decode("utf-8")
     except FileNotFoundError:
         text = "# claude-usage-gauge settings (see README)\n"
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path} is not UTF-8 text; it was left as it is") from exc
     try:
         tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

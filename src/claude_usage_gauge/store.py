@@ -20,7 +20,8 @@ from datetime import UTC, datetime
 from claude_usage_gauge.core.state import STORE_VERSION, State
 from claude_usage_gauge.core.usage import Usage, merge_bridged, parse_statusline
 from claude_usage_gauge.core.values import finite_number
-from claude_usage_gauge.files import ensure_private_dir, write_private_file
+from claude_usage_gauge.files import ensure_private_dir, open_regular, write_private_file
+from claude_usage_gauge.folders import unsafe_folder
 from claude_usage_gauge.paths import AppPaths
 
 log = logging.getLogger(__name__)
@@ -47,12 +48,20 @@ class Store:
         self._foreign_version: int | None = None
         # Whether the last read folded in statusline numbers the file does not hold yet.
         self.folded_bridge = False
+        # Problems already logged: a tray reads every few seconds, the log needs each once.
+        self._told: set[str] = set()
 
     def read(self) -> State:
         """The current state, with newer statusline numbers folded in. Never raises.
 
-        A missing, torn or foreign state file reads as empty.
+        A missing, torn or foreign state file reads as empty, and so does a state folder that is
+        not ours alone (see `unshared`): nothing another user put there reaches our output.
         """
+        problem = self.unshared()
+        if problem is not None:
+            self._tell_once(problem)
+            self.folded_bridge = False
+            return State()
         state = self._read_state()
         bridged = self._read_bridge()
         self.folded_bridge = bridged is not None and (
@@ -61,6 +70,18 @@ class Store:
         if self.folded_bridge and bridged is not None:
             state = state.with_snapshot(merge_bridged(state.snapshot, bridged))
         return state
+
+    def unshared(self) -> str | None:
+        """Why the state folder cannot be shared (it is not ours alone), or None when it can.
+
+        A folder that does not exist yet is fine: it is made private when first written.
+        """
+        return unsafe_folder(self.paths.state_dir)
+
+    def _tell_once(self, problem: str) -> None:
+        if problem not in self._told:
+            self._told.add(problem)
+            log.warning("%s", problem)
 
     def _read_bridge(self) -> Usage | None:
         """The statusline bridge's newest numbers (its own file, see bridge_file.py)."""
@@ -79,7 +100,9 @@ class Store:
     def _read_state(self) -> State:
         self._foreign_version = None
         try:
-            with self.paths.store_file.open("rb") as handle:
+            # A regular file of ours, not larger than a store can be: a pipe, a device or another
+            # user's file at this path is not read (and cannot hang or flood us).
+            with open_regular(self.paths.store_file, MAX_STORE_BYTES, ours=True) as handle:
                 info = os.fstat(handle.fileno())
                 key = (info.st_mtime_ns, info.st_size, info.st_ino)
                 if self._parsed is not None and self._parsed[0] == key:
@@ -88,10 +111,10 @@ class Store:
         except FileNotFoundError:
             return State()
         except OSError as exc:
-            log.warning("state file unreadable, treating as empty: %s", exc.strerror)
+            self._tell_once(f"state file not read, treating as empty: {exc.strerror or exc}")
             return State()
         if len(data) > MAX_STORE_BYTES:
-            log.warning("state file larger than %d bytes, treating as empty", MAX_STORE_BYTES)
+            self._tell_once(f"state file larger than {MAX_STORE_BYTES} bytes, treating as empty")
             return State()
         try:
             raw = json.loads(data)

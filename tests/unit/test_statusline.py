@@ -248,6 +248,7 @@ def test_the_plain_bridge_imports_almost_nothing(env: dict[str, str], tmp_path: 
         "claude_usage_gauge.core",
         "claude_usage_gauge.core.values",
         "claude_usage_gauge.files",
+        "claude_usage_gauge.folders",
         "claude_usage_gauge.statusline",
         "claude_usage_gauge.statusline.bridge",
         "claude_usage_gauge.statusline.bridge_file",

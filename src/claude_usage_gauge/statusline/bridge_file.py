@@ -25,7 +25,7 @@ import time
 
 from claude_usage_gauge import APP_NAME
 from claude_usage_gauge.core.values import finite_number
-from claude_usage_gauge.files import ensure_private_dir
+from claude_usage_gauge.files import ensure_private_dir, open_regular
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -201,7 +201,9 @@ def parse_bridge(raw: object) -> dict[str, object] | None:
 def read_bridge(path: str | os.PathLike[str]) -> dict[str, object] | None:
     """{"version": 1, "at": float, "rate_limits": {...}}, or None if missing, torn or foreign."""
     try:
-        with open(path, "rb") as handle:
+        # Never blocks (a pipe planted here must not hang Claude Code's status line), and only
+        # a regular file of ours is read.
+        with open_regular(path, MAX_BRIDGE_BYTES, ours=True) as handle:
             data = handle.read(MAX_BRIDGE_BYTES + 1)
     except (OSError, ValueError):
         return None
