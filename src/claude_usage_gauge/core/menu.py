@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from claude_usage_gauge.core.guidance import USAGE_PAGE, help_steps
+from claude_usage_gauge.core.text import MESSAGE_MAX, clean
 from claude_usage_gauge.core.usage import FIVE_HOUR, SEVEN_DAY
 from claude_usage_gauge.core.view import (
     View,
@@ -63,8 +64,18 @@ def _lines(text: str) -> tuple[Entry, ...]:
 
 
 def _header(context: MenuContext) -> str:
-    plan = (context.plan or "").strip()
+    # The plan is the credentials' own text: kept to a word's length, shown safe.
+    plan = clean((context.plan or "").strip(), 24)
     return f"Claude {plan.capitalize()} plan usage" if plan else "Claude usage"
+
+
+def _safe(entry: Entry) -> Entry:
+    """Every label safe to show: no control, bidi or line-separator character reaches a menu."""
+    children = tuple(_safe(child) for child in entry.children)
+    text = clean(entry.text, limit=None)
+    if text == entry.text and children == entry.children:
+        return entry
+    return Entry(text, entry.action, entry.checked, entry.enabled, children, entry.default)
 
 
 def build_menu(view: View, now: datetime, context: MenuContext) -> tuple[Entry, ...]:
@@ -86,6 +97,7 @@ def build_menu(view: View, now: datetime, context: MenuContext) -> tuple[Entry, 
     problem = error_line(view)
     if problem is not None and view.error is not None:
         full = view.error.message + (f" ({view.error.detail})" if view.error.detail else "")
+        full = clean(full, MESSAGE_MAX)
         entries += [SEPARATOR, Entry(f"⚠ {problem}", children=_lines(full))]
 
     kind = view.error.kind if view.error else None
@@ -143,4 +155,4 @@ def build_menu(view: View, now: datetime, context: MenuContext) -> tuple[Entry, 
             Entry("Start at login", action="toggle_autostart", checked=context.autostart_on)
         )
     entries += [SEPARATOR, Entry("Quit", action="quit")]
-    return tuple(entries)
+    return tuple(_safe(entry) for entry in entries)

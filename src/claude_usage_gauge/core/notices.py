@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 
 from claude_usage_gauge.core.errors import CREDENTIAL_KINDS, ErrorKind
 from claude_usage_gauge.core.guidance import headline
+from claude_usage_gauge.core.text import clean
 from claude_usage_gauge.core.view import View
 
 # A window counts as "nearly exhausted" (so its reset is news) from here.
@@ -56,7 +57,9 @@ def notices_for(
         ):
             # The window reset (or dropped below every threshold): a new period begins.
             if memory.started and before >= NEARLY_EXHAUSTED:
-                out.append(Notice(f"{window.label} has reset", f"Now at {window.percent:.0f} %."))
+                out.append(
+                    Notice(f"{clean(window.label)} has reset", f"Now at {window.percent:.0f} %.")
+                )
             announced.pop(window.id, None)
         if level > announced.get(window.id, 0.0):
             if memory.started:
@@ -66,7 +69,10 @@ def notices_for(
 
                     when = f"; resets {clock(window.resets_at)}"
                 out.append(
-                    Notice(f"{window.label} at {window.percent:.0f} %", f"Past {level:g} %{when}.")
+                    Notice(
+                        f"{clean(window.label)} at {window.percent:.0f} %",
+                        f"Past {level:g} %{when}.",
+                    )
                 )
             announced[window.id] = level
         last_percent[window.id] = window.percent

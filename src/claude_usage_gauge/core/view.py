@@ -14,6 +14,7 @@ from claude_usage_gauge.core.errors import CREDENTIAL_KINDS, ErrorKind, Problem
 from claude_usage_gauge.core.guidance import clock, headline, out_of_extra_usage_line
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.core.state import HistoryPoint, State
+from claude_usage_gauge.core.text import MESSAGE_MAX, clean
 from claude_usage_gauge.core.usage import (
     FIVE_HOUR,
     SEVEN_DAY,
@@ -149,7 +150,8 @@ def ago(moment: datetime, now: datetime) -> str:
 
 def window_line(window: Window, now: datetime) -> str:
     """'5-hour session  42 % · resets 14:30 (in 2 h 13 min)'."""
-    text = f"{window.label}: {window.percent:.0f} %"
+    # The label may be the server's own words (a model's display name): shown safe and short.
+    text = f"{clean(window.label)}: {window.percent:.0f} %"
     if window.resets_at is not None:
         text += f" · resets {clock(window.resets_at)} (in {duration(window.resets_at - now)})"
     if window.as_of is not None:
@@ -159,7 +161,7 @@ def window_line(window: Window, now: datetime) -> str:
 
 def money(amount: float, currency: str | None) -> str:
     symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get((currency or "USD").upper())
-    return f"{symbol}{amount:,.2f}" if symbol else f"{amount:,.2f} {currency}"
+    return f"{symbol}{amount:,.2f}" if symbol else f"{amount:,.2f} {clean(currency or '', 12)}"
 
 
 def extra_usage_line(extra: ExtraUsage) -> str:
@@ -253,8 +255,7 @@ def tooltip(view: View, now: datetime) -> str:
         parts.append(line)
     elif view.usage is None:
         parts.append("starting…")
-    text = " · ".join(parts)
-    return text if len(text) <= TOOLTIP_MAX else text[: TOOLTIP_MAX - 1] + "…"
+    return clean(" · ".join(parts), TOOLTIP_MAX)
 
 
 def status_json(view: View) -> dict[str, object]:
@@ -308,5 +309,6 @@ def status_lines(view: View, now: datetime) -> list[str]:
         lines.append(source_line(view.usage, now) + stale)
     if view.error is not None:
         lines.append(f"Problem: {error_line(view)}")
-        lines.append(f"  {view.error.message}")
+        # A stored message may come from a state file we did not write: shown safe.
+        lines.append(f"  {clean(view.error.message, MESSAGE_MAX)}")
     return lines
