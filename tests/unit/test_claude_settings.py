@@ -140,7 +140,8 @@ def test_install_wraps_then_uninstall_restores(env: dict[str, str]) -> None:
     assert len(saved) == 1
     assert str(saved[0]) in result.stdout
     assert json.loads(saved[0].read_text()) == SETTINGS
-    assert saved[0].stat().st_mode & 0o777 == 0o640
+    # A copy of the user's settings, private whatever the original's mode.
+    assert saved[0].stat().st_mode & 0o777 == 0o600
 
     result = cli(env, "uninstall")
     assert result.returncode == 0, result.stderr

@@ -1,8 +1,10 @@
 """Careful edits of Claude Code's own settings.json: only the `statusLine` entry, nothing else.
 
-The file is the user's (and Claude Code's): every other key is kept as it is, the original bytes
-are copied to a backup before any change, the new text replaces the old atomically with the
-same file mode, and a file that is not valid JSON is refused rather than "repaired".
+The file is the user's (and Claude Code's): every byte we do not mean to change is kept (the
+edit is made in the text, see `json_edit`), the original bytes are copied to a private backup
+before any change, the new text replaces the old atomically with the same file mode and never
+over an edit made meanwhile (see `careful_write`), and a file that is not valid JSON is refused
+rather than "repaired". The install flow itself is in `settings_install`.
 """
 
 from __future__ import annotations
@@ -12,13 +14,13 @@ import json
 import os
 import re
 import shlex
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from claude_usage_gauge import APP_NAME
+from claude_usage_gauge.files import open_regular
 
 SETTINGS_NAME = "settings.json"
 STATUS_LINE_KEY = "statusLine"
@@ -26,6 +28,8 @@ BRIDGE_SUBCOMMAND = "statusline"
 THEN_OPTION = "--then"
 NEW_FILE_MODE = 0o600
 NEW_DIR_MODE = 0o700
+# Backups copy the user's settings: never readable by more than the user.
+BACKUP_MODE_MASK = 0o600
 # Anything larger is not a settings file we should be rewriting.
 MAX_SETTINGS_BYTES = 16 * 1024 * 1024
 
@@ -67,9 +71,10 @@ def read_settings(path: Path) -> SettingsFile:
     """The parsed file (a missing one reads as `{}`); `SettingsError` when it cannot be used."""
     target = path.resolve()
     try:
-        with target.open("rb") as handle:
+        # Never blocks on a pipe, never reads a device or a huge sparse file.
+        with open_regular(target, MAX_SETTINGS_BYTES) as handle:
             original = handle.read(MAX_SETTINGS_BYTES + 1)
-        mode = target.stat().st_mode & 0o777
+            mode = os.fstat(handle.fileno()).st_mode & 0o777
     except FileNotFoundError:
         return SettingsFile(path=path, target=target, original=None, data={}, mode=NEW_FILE_MODE)
     except OSError as exc:
@@ -106,14 +111,18 @@ def read_settings(path: Path) -> SettingsFile:
 
 
 def render(data: Mapping[str, object]) -> str:
-    """The text we write: Claude Code's own layout (two-space indent), non-ASCII kept readable."""
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    """A whole new file (there was none): Claude Code's own layout (two-space indent), non-ASCII
+    kept readable, never NaN or Infinity, which Claude Code's reader rejects."""
+    from claude_usage_gauge.sources.json_edit import dumps
+
+    return dumps(dict(data), indent="  ") + "\n"
 
 
 def original_text(current: SettingsFile) -> str:
+    """The file's text without its byte-order mark (read_settings made sure it is UTF-8)."""
     if current.original is None:
         return ""
-    return current.original.decode("utf-8-sig", errors="replace")
+    return current.original.decode("utf-8-sig")
 
 
 def unified_diff(current: SettingsFile, new_text: str) -> str:
@@ -130,7 +139,8 @@ def unified_diff(current: SettingsFile, new_text: str) -> str:
 
 
 def backup(current: SettingsFile, now: datetime | None = None) -> Path | None:
-    """Copy the original bytes beside the file (same mode); None when there was no file."""
+    """Copy the original bytes beside the file (its mode, but never wider than 0600); None when
+    there was no file."""
     if current.original is None:
         return None
     stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -138,8 +148,9 @@ def backup(current: SettingsFile, now: datetime | None = None) -> Path | None:
     for attempt in range(100):
         suffix = "" if attempt == 0 else f"-{attempt}"
         candidate = current.path.with_name(f"{base}{suffix}.bak")
+        mode = current.mode & BACKUP_MODE_MASK
         try:
-            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, current.mode)
+            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         except FileExistsError:
             continue
         try:
@@ -149,7 +160,7 @@ def backup(current: SettingsFile, now: datetime | None = None) -> Path | None:
                 os.fsync(handle.fileno())
             # The umask may have narrowed the mode given to open().
             with contextlib.suppress(OSError):
-                os.chmod(candidate, current.mode)
+                os.chmod(candidate, mode)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(candidate)
@@ -158,41 +169,44 @@ def backup(current: SettingsFile, now: datetime | None = None) -> Path | None:
     raise SettingsError(f"No free backup name beside {current.path}; nothing was changed.")
 
 
-def write_settings(current: SettingsFile, new_text: str) -> None:
-    """Replace the file atomically with `new_text`, keeping its mode (0600 for a new file).
+def write_settings(current: SettingsFile, new_text: str) -> bool:
+    """Replace the file atomically with `new_text` (see `write_bytes`)."""
+    return write_bytes(current, encoded(current, new_text))
 
-    Refuses if the file changed since it was read (Claude Code writes it too).
+
+def write_bytes(current: SettingsFile, data: bytes) -> bool:
+    """Replace the file atomically with `data`, keeping its mode (0600 for a new file).
+
+    Refuses if the file changed since it was read (Claude Code writes it too), up to the very
+    moment of the swap. True when that was guaranteed, False when this system could only check
+    right before the rename (see `careful_write`).
     """
+    from claude_usage_gauge.sources.careful_write import ChangedMeanwhile, replace_if_unchanged
+
     target = current.target
     if not target.parent.exists():
         target.parent.mkdir(parents=True, mode=NEW_DIR_MODE)
     try:
-        now_bytes: bytes | None = target.read_bytes()
-    except FileNotFoundError:
-        now_bytes = None
-    if now_bytes != current.original:
-        raise SettingsError(
-            f"{current.path} changed while it was being edited; nothing was written. Try again."
+        return replace_if_unchanged(
+            target, current.original, data, mode=current.mode, limit=MAX_SETTINGS_BYTES
         )
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except ChangedMeanwhile as changed:
+        kept = f" (the other version is kept as {changed.kept_at})" if changed.kept_at else ""
+        raise SettingsError(
+            f"{current.path} changed while it was being edited; nothing was written{kept}. "
+            "Try again."
+        ) from None
+
+
+def encoded(current: SettingsFile, text: str) -> bytes:
+    """`text` as the file's bytes: UTF-8, with the byte-order mark the file had."""
+    bom = b"\xef\xbb\xbf" if (current.original or b"").startswith(b"\xef\xbb\xbf") else b""
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(new_text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, current.mode)
-        os.replace(tmp_name, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
-    if os.name == "posix":
-        with contextlib.suppress(OSError):
-            dir_fd = os.open(target.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+        return bom + text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise SettingsError(
+            f"{current.path} would hold text that is not valid UTF-8; nothing was changed."
+        ) from exc
 
 
 # -- the statusLine entry -------------------------------------------------------------------------
