@@ -25,6 +25,7 @@ from claude_usage_gauge.core.usage import Usage
 from claude_usage_gauge.files import write_private_file
 from claude_usage_gauge.paths import AppPaths
 from claude_usage_gauge.refresh import Refresher
+from claude_usage_gauge.sources.claude_home import ClaudeHome
 from claude_usage_gauge.sources.credentials import credentials_signature
 from claude_usage_gauge.store import Store
 from claude_usage_gauge.testing.claude_code import credentials_document, write_credentials_file
@@ -172,7 +173,12 @@ def run(scenario: Scenario) -> Result:
 
         callers = [
             Refresher(
-                store, settings(), environ, fetch=counted_fetch, clock=clock, jitter=lambda: 0.5
+                store,
+                settings(),
+                ClaudeHome.from_environ(environ),
+                fetch=counted_fetch,
+                clock=clock,
+                jitter=lambda: 0.5,
             )
             for _ in range(2)
         ]
@@ -214,7 +220,7 @@ def run(scenario: Scenario) -> Result:
                 status.refresh()
             # The tray's poller: refresh when the schedule says so or the credentials changed
             # (as poller.py does), otherwise only re-read the shared store.
-            signature = credentials_signature(environ)
+            signature = credentials_signature(ClaudeHome.from_environ(environ))
             if tray_due is None or now >= tray_due or signature != tray_signature:
                 outcome = tray.refresh()
                 state = outcome.state

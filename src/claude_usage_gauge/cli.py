@@ -6,7 +6,6 @@ served from a fresh store never load the GUI, HTTP, TLS or Keychain modules.
 
 from __future__ import annotations
 
-import os
 import sys
 
 from claude_usage_gauge import APP_NAME, __version__
@@ -20,6 +19,7 @@ if TYPE_CHECKING:
 
     from claude_usage_gauge.core.settings import Settings
     from claude_usage_gauge.paths import AppPaths
+    from claude_usage_gauge.sources.claude_home import ClaudeHome
     from claude_usage_gauge.sources.keychain import SecretStore
 
 EXIT_OK = 0
@@ -143,6 +143,13 @@ def _settings(paths: AppPaths) -> Settings:
     return load_settings(paths.config_file)
 
 
+def _claude_home() -> ClaudeHome:
+    """Which Claude Code installation: resolved from the environment once, here."""
+    from claude_usage_gauge.sources.claude_home import ClaudeHome
+
+    return ClaudeHome.from_environ()
+
+
 def _secret_store() -> SecretStore | None:
     from claude_usage_gauge.sources.keychain import default_secret_store
 
@@ -186,7 +193,7 @@ def _status(as_json: bool, refresh: bool) -> int:
 
     paths = _paths()
     settings = _settings(paths)
-    refresher = Refresher(Store(paths), settings, os.environ, _secret_store())
+    refresher = Refresher(Store(paths), settings, _claude_home(), _secret_store())
     outcome = refresher.refresh(manual=refresh)
     now = utc_now()
     view = build_view(outcome.state, now, settings)
@@ -208,7 +215,8 @@ def _status(as_json: bool, refresh: bool) -> int:
 def _doctor() -> int:
     from claude_usage_gauge.doctor import report
 
-    for line in report(_paths(), os.environ, _secret_store()):
+    paths = _paths()
+    for line in report(paths, _claude_home(), _settings(paths), _secret_store()):
         _print(line)
     return EXIT_OK
 
@@ -239,13 +247,13 @@ def _credentials(action: str, yes: bool) -> int:
                 f"{paths.backups_dir}? You will need to log in again."
             ):
                 return EXIT_NOTHING
-            result = reset_credentials(paths.backups_dir, os.environ, store)
+            result = reset_credentials(paths.backups_dir, _claude_home(), store)
             _print(f"Moved to backup: {result.backup.label}")
             _print(result.next_steps)
             return EXIT_OK
         if not yes and not _confirm("Put the newest credentials backup back?"):
             return EXIT_NOTHING
-        restored = restore_credentials(paths.backups_dir, os.environ, store)
+        restored = restore_credentials(paths.backups_dir, _claude_home(), store)
         _print(restored.next_steps)
         return EXIT_OK
     except NothingToDo as exc:
@@ -264,7 +272,7 @@ def _statusline(args: argparse.Namespace) -> int:
 
     if args.action in ("install", "uninstall"):
         _setup_logging("cli")
-        return statusline.install_command(args.action, dry_run=args.dry_run, environ=os.environ)
+        return statusline.install_command(args.action, dry_run=args.dry_run, home=_claude_home())
     return statusline.bridge_command(template=args.template, then_cmd=args.then_cmd)
 
 

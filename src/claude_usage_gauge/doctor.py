@@ -5,18 +5,18 @@ Never prints a token: only its masked form (prefix and length).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import timedelta
 
 from claude_usage_gauge import __version__
-from claude_usage_gauge.config import load_settings
 from claude_usage_gauge.core.errors import UsageError
+from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.paths import AppPaths
+from claude_usage_gauge.sources.claude_home import LONG_LIVED_TOKEN_ENV, ClaudeHome
 from claude_usage_gauge.sources.keychain import SecretStore
 
 
 def report(
-    paths: AppPaths, environ: Mapping[str, str], secret_store: SecretStore | None
+    paths: AppPaths, home: ClaudeHome, settings: Settings, secret_store: SecretStore | None
 ) -> list[str]:
     from claude_usage_gauge.core.guidance import clock, headline, help_steps
     from claude_usage_gauge.core.view import duration
@@ -24,7 +24,6 @@ def report(
     from claude_usage_gauge.refresh import Refresher, utc_now
     from claude_usage_gauge.sources.credentials import (
         check_usable,
-        credentials_file,
         credentials_signature,
         read_credentials,
         token_fingerprint,
@@ -32,7 +31,6 @@ def report(
     from claude_usage_gauge.store import Store
 
     now = utc_now()
-    settings = load_settings(paths.config_file, dict(environ))
     lines = [f"claude-usage-gauge {__version__}", ""]
 
     lines.append("Credentials")
@@ -40,10 +38,10 @@ def report(
     store = Store(paths)
     state = store.read()
     try:
-        creds = read_credentials(environ, secret_store)
+        creds = read_credentials(home, secret_store)
     except UsageError as exc:
         lines.append(f"  not usable: {exc.message}")
-        lines.append(f"  looked in: {credentials_file(environ)}")
+        lines.append(f"  looked in: {home.credentials_file}")
     else:
         lines.append(f"  found in: {creds.location}")
         lines.append(f"  token: {creds.masked_token()}")
@@ -68,17 +66,16 @@ def report(
             lines.append(f"  usable: no — {exc.message}")
         if state.salt:
             token_fp = token_fingerprint(creds.access_token, state.salt)
-    if "CLAUDE_CODE_OAUTH_TOKEN" in environ:
-        lines.append(
-            "  note: CLAUDE_CODE_OAUTH_TOKEN is set; that kind of token cannot read usage."
-        )
+    if home.long_lived_token_set:
+        note = f"{LONG_LIVED_TOKEN_ENV} is set; that kind of token cannot read usage."
+        lines.append(f"  note: {note}")
 
     lines += ["", "Usage service"]
     lines.append(f"  API base: {settings.api_base}")
     lines.append(f"  poll interval: {settings.poll_interval:g} s")
     if token_fp is not None:
-        refresher = Refresher(store, settings, environ, secret_store)
-        signature = credentials_signature(environ, secret_store)
+        refresher = Refresher(store, settings, home, secret_store)
+        signature = credentials_signature(home, secret_store)
         decision = refresher.decide(state, token_fp, now, signature)
         when = (
             "now"
@@ -106,7 +103,7 @@ def report(
     for problem in settings.problems:
         lines.append(f"  settings problem: {problem}")
 
-    backend = probe_backend(environ)
+    backend = probe_backend()
     lines += ["", "Tray"]
     lines.append(f"  backend: {backend.name} ({'menus' if backend.has_menu else 'no menus'})")
     if backend.advice:

@@ -109,7 +109,7 @@ class Poller:
                 last_signature = signature
                 state: State | None = None
                 if due:
-                    outcome = self._refresher.refresh(manual=manual)
+                    outcome = self._refresher.refresh(manual=manual, signature=signature)
                     state = outcome.state
                     if outcome.requested:
                         next_due = now  # ask the schedule again on the next turn

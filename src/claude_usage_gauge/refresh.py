@@ -11,7 +11,7 @@ import contextlib
 import logging
 import os
 import random
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -27,6 +27,7 @@ from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.core.state import State
 from claude_usage_gauge.core.usage import Usage
 from claude_usage_gauge.sources.api_base import validate_api_base
+from claude_usage_gauge.sources.claude_home import ClaudeHome
 from claude_usage_gauge.sources.keychain import SecretStore
 from claude_usage_gauge.store import Store, StoreBusy
 
@@ -61,7 +62,7 @@ class Outcome:
 class Refresher:
     store: Store
     settings: Settings
-    environ: Mapping[str, str]
+    home: ClaudeHome
     secret_store: SecretStore | None = None
     fetch: Fetcher = _default_fetch
     clock: Clock = utc_now
@@ -76,8 +77,11 @@ class Refresher:
     def interval(self) -> timedelta:
         return timedelta(seconds=self.settings.poll_interval)
 
-    def refresh(self, *, manual: bool = False) -> Outcome:
-        """Bring the store up to date if the schedule allows; never raises for expected faults."""
+    def refresh(self, *, manual: bool = False, signature: str | None = None) -> Outcome:
+        """Bring the store up to date if the schedule allows; never raises for expected faults.
+
+        `signature` is the sign-in's signature when the caller (the poller) has just taken it,
+        so one turn looks at the sign-in once for its signature and once for its contents."""
         from claude_usage_gauge.sources.credentials import (
             check_usable,
             credentials_signature,
@@ -86,9 +90,10 @@ class Refresher:
         )
 
         now = self.clock()
-        signature = credentials_signature(self.environ, self.secret_store)
+        if signature is None:
+            signature = credentials_signature(self.home, self.secret_store)
         try:
-            creds = read_credentials(self.environ, self.secret_store)
+            creds = read_credentials(self.home, self.secret_store)
             self.plan = creds.subscription_type
             check_usable(creds, now)
             # A refused address is our own settings' fault: no attempt is counted and no gate

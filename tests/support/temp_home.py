@@ -12,6 +12,7 @@ from pathlib import Path
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.paths import AppPaths
 from claude_usage_gauge.refresh import Refresher
+from claude_usage_gauge.sources.claude_home import ClaudeHome
 from claude_usage_gauge.store import Store
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI
 from tests.support.clock import FakeClock
@@ -40,6 +41,10 @@ class TempHome:
     @property
     def environ(self) -> dict[str, str]:
         return {"CLAUDE_CONFIG_DIR": str(self.claude_dir), "HOME": str(self.root / "home")}
+
+    @property
+    def home(self) -> ClaudeHome:
+        return ClaudeHome.from_environ(self.environ)
 
     def paths(self, state_dir: Path | None = None) -> AppPaths:
         return AppPaths(
@@ -81,7 +86,7 @@ class TempHome:
         return Refresher(
             store=store or Store(self.paths()),
             settings=Settings(api_base=api.url, poll_interval=interval),
-            environ=self.environ,
+            home=self.home,
             clock=self.clock,
             jitter=lambda: 0.5,
         )

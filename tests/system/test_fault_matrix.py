@@ -40,6 +40,7 @@ from claude_usage_gauge.core.usage import FIVE_HOUR, Usage
 from claude_usage_gauge.core.view import DisplayState, View, build_view
 from claude_usage_gauge.refresh import Outcome, Refresher
 from claude_usage_gauge.sources import api as api_module
+from claude_usage_gauge.sources.claude_home import ClaudeHome
 from claude_usage_gauge.sources.credentials import credentials_signature
 from claude_usage_gauge.store import Store
 from claude_usage_gauge.testing.fake_api import (
@@ -260,7 +261,7 @@ class World:
         self.refresher = Refresher(
             store=Store(self.home.paths()),
             settings=Settings(api_base=self.api.url, poll_interval=INTERVAL),
-            environ=self.home.environ,
+            home=self.home.home,
             fetch=self.fetch,
             clock=self.clock,
             jitter=lambda: 0.5,
@@ -629,7 +630,7 @@ class Turns:
         world = self.world
         refresher = world.refresher
         now = world.clock()
-        signature = credentials_signature(world.home.environ)
+        signature = credentials_signature(ClaudeHome.from_environ(world.home.environ))
         due = self.next_due is None or now >= self.next_due or signature != self.last_signature
         self.last_signature = signature
         state: State | None = None

@@ -23,10 +23,9 @@ from claude_usage_gauge.core.errors import ErrorKind, UsageError
 from claude_usage_gauge.core.state import State
 from claude_usage_gauge.paths import AppPaths
 from claude_usage_gauge.sources.api import parse_retry_after
+from claude_usage_gauge.sources.claude_home import ClaudeHome
 from claude_usage_gauge.sources.credentials import (
     Credentials,
-    keychain_account,
-    keychain_service,
     read_credentials,
 )
 from claude_usage_gauge.statusline.bridge import bridge_command, our_line
@@ -251,7 +250,7 @@ def read_outcome(
     environ: dict[str, str], store: FakeSecretStore | None = None
 ) -> Credentials | UsageError:
     try:
-        return read_credentials(environ, store)
+        return read_credentials(ClaudeHome.from_environ(environ), store)
     except UsageError as error:
         return error
 
@@ -313,7 +312,14 @@ def test_any_keychain_value_gives_credentials_or_a_usage_error(
         if file is not None:
             (Path(home) / ".claude").mkdir()
             (Path(home) / ".claude" / ".credentials.json").write_bytes(dumps(file))
-        store = FakeSecretStore({(keychain_service(environ), keychain_account(environ)): value})
+        store = FakeSecretStore(
+            {
+                (
+                    ClaudeHome.from_environ(environ).keychain_service,
+                    ClaudeHome.from_environ(environ).keychain_account,
+                ): value
+            }
+        )
         check_outcome(read_outcome(environ, store))
 
 

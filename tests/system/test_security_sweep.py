@@ -24,15 +24,13 @@ import pytest
 from claude_usage_gauge.core.errors import ErrorKind, UsageError
 from claude_usage_gauge.sources import api
 from claude_usage_gauge.sources.api_base import validate_api_base
+from claude_usage_gauge.sources.claude_home import ClaudeHome
 from claude_usage_gauge.sources.credential_backups import (
     list_backups,
     reset_credentials,
     restore_credentials,
 )
 from claude_usage_gauge.sources.credentials import (
-    credentials_file,
-    keychain_account,
-    keychain_service,
     read_credentials,
 )
 from claude_usage_gauge.testing.fake_api import (
@@ -368,13 +366,16 @@ def test_keychain_backups_stay_in_the_keychain(tmp_path: Path) -> None:
     env = {"HOME": str(home), "USER": "sweep"}
     (home / ".claude").mkdir(parents=True)
     store = FakeSecretStore()
-    item = (keychain_service(env), keychain_account(env))
+    item = (
+        ClaudeHome.from_environ(env).keychain_service,
+        ClaudeHome.from_environ(env).keychain_account,
+    )
     value = json.loads(credentials_bytes())
     store.items[item] = json.dumps(value)
-    assert read_credentials(env, store).access_token == TOKEN
+    assert read_credentials(ClaudeHome.from_environ(env), store).access_token == TOKEN
     backups_dir = data / APP_DIR / "credential-backups"
 
-    first = reset_credentials(backups_dir, env, store)
+    first = reset_credentials(backups_dir, ClaudeHome.from_environ(env), store)
     assert first.keychain_saved
     assert first.moved_file is None
     assert item not in store.items
@@ -382,15 +383,22 @@ def test_keychain_backups_stay_in_the_keychain(tmp_path: Path) -> None:
     assert not _disk_leaks(tmp_path)
 
     # A new sign-in appears (file and Keychain); restoring keeps it as a backup of its own.
-    credentials_file(env).write_bytes(credentials_bytes())
+    ClaudeHome.from_environ(env).credentials_file.write_bytes(credentials_bytes())
     store.items[item] = json.dumps(value)
-    restored = restore_credentials(backups_dir, env, store)
+    restored = restore_credentials(backups_dir, ClaudeHome.from_environ(env), store)
     assert restored.keychain_restored
     assert restored.set_aside is not None
     assert store.items[item] == json.dumps(value)
     assert len(list_backups(backups_dir, store)) == 1
     # The moved file holds the token, by design; everything else on disk (markers) does not.
-    assert _disk_leaks(tmp_path, allowed={credentials_file(env)}, allowed_dir=backups_dir) == []
+    assert (
+        _disk_leaks(
+            tmp_path,
+            allowed={ClaudeHome.from_environ(env).credentials_file},
+            allowed_dir=backups_dir,
+        )
+        == []
+    )
     markers = list(backups_dir.glob("*.keychain"))
     assert markers
     assert all(not leaks(m.read_bytes()) for m in markers)
@@ -412,10 +420,17 @@ def _disk_leaks(
 
 def test_keychain_reset_writes_no_secret_even_without_a_file(tmp_path: Path) -> None:
     env = {"HOME": str(tmp_path / "home"), "USER": "sweep"}
-    store = FakeSecretStore({(keychain_service(env), keychain_account(env)): TOKEN})
+    store = FakeSecretStore(
+        {
+            (
+                ClaudeHome.from_environ(env).keychain_service,
+                ClaudeHome.from_environ(env).keychain_account,
+            ): TOKEN
+        }
+    )
     backups_dir = tmp_path / "backups"
-    reset_credentials(backups_dir, env, store)
+    reset_credentials(backups_dir, ClaudeHome.from_environ(env), store)
     assert not _disk_leaks(tmp_path)
-    restore_credentials(backups_dir, env, store)
+    restore_credentials(backups_dir, ClaudeHome.from_environ(env), store)
     assert not _disk_leaks(tmp_path)
     assert os.listdir(backups_dir) == []

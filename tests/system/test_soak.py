@@ -27,6 +27,7 @@ from pathlib import Path
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.core.state import HISTORY_MAX_AGE, HISTORY_MAX_POINTS, State
 from claude_usage_gauge.poller import Poller
+from claude_usage_gauge.sources.claude_home import ClaudeHome
 from claude_usage_gauge.sources.credentials import credentials_signature
 from claude_usage_gauge.statusline.bridge_file import write_bridge
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI, Reply
@@ -286,7 +287,7 @@ def test_a_real_poller_thread_through_two_days_of_faults(tmp_path: Path) -> None
         environ = world.home.environ
         poller = Poller(
             world.refresher,
-            lambda: credentials_signature(environ),
+            lambda: credentials_signature(ClaudeHome.from_environ(environ)),
             tick=3600.0,  # only our pokes wake it: every turn is one the test asked for
             wall=clocks.wall,
             monotonic=clocks.monotonic,

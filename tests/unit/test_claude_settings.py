@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from claude_usage_gauge.sources.claude_home import ClaudeHome
 from claude_usage_gauge.sources.claude_settings import (
     SettingsError,
     backup,
@@ -28,7 +29,6 @@ from claude_usage_gauge.sources.claude_settings import (
     wrapped_command,
     write_settings,
 )
-from claude_usage_gauge.sources.credentials import claude_config_dir
 from claude_usage_gauge.statusline.bridge import THEN_TIMEOUT_ENV
 
 USER_COMMAND = "bash ~/.claude/my status.sh --color 'a b'"
@@ -63,7 +63,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 def settings_file(env: dict[str, str]) -> Path:
-    return claude_config_dir(env) / "settings.json"
+    return ClaudeHome.from_environ(env).config_dir / "settings.json"
 
 
 def write_json(path: Path, data: object, mode: int = 0o644) -> bytes:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from claude_usage_gauge.core.errors import UsageError
+from claude_usage_gauge.sources.claude_home import ClaudeHome
 from claude_usage_gauge.sources.credential_backups import (
     BACKUP_SERVICE,
     NothingToDo,
@@ -25,9 +26,6 @@ from claude_usage_gauge.sources.credential_backups import (
     restore_credentials,
 )
 from claude_usage_gauge.sources.credentials import (
-    credentials_file,
-    keychain_account,
-    keychain_service,
     read_credentials,
 )
 from claude_usage_gauge.testing.fake_keychain import FakeSecretStore
@@ -65,7 +63,7 @@ def backups_dir(tmp_path: Path) -> Path:
 
 
 def put_file(env: dict[str, str], content: bytes) -> Path:
-    path = credentials_file(env)
+    path = ClaudeHome.from_environ(env).credentials_file
     path.write_bytes(content)
     path.chmod(0o600)
     return path
@@ -84,7 +82,7 @@ def files_holding(root: Path, needle: str) -> list[Path]:
 
 def test_reset_moves_the_file_into_a_private_backup(env: dict[str, str], backups_dir: Path) -> None:
     original = put_file(env, ORIGINAL)
-    result = reset_credentials(backups_dir, env, now=T1)
+    result = reset_credentials(backups_dir, ClaudeHome.from_environ(env), now=T1)
     assert not original.exists()
     assert result.moved_file == original
     assert result.keychain_saved is False
@@ -106,8 +104,8 @@ def test_reset_then_restore_gives_back_the_exact_bytes(
     env: dict[str, str], backups_dir: Path
 ) -> None:
     original = put_file(env, ORIGINAL)
-    reset_credentials(backups_dir, env, now=T1)
-    result = restore_credentials(backups_dir, env, now=T2)
+    reset_credentials(backups_dir, ClaudeHome.from_environ(env), now=T1)
+    result = restore_credentials(backups_dir, ClaudeHome.from_environ(env), now=T2)
     assert original.read_bytes() == ORIGINAL
     assert json.loads(original.read_bytes())["mcpOAuth"]["srv|ab12"]["serverName"] == "café ☕"
     assert result.restored_file == original
@@ -116,7 +114,7 @@ def test_reset_then_restore_gives_back_the_exact_bytes(
     assert list_backups(backups_dir) == []
     if POSIX:
         assert mode(original) == 0o600
-    assert read_credentials(env).access_token == TOKEN
+    assert read_credentials(ClaudeHome.from_environ(env)).access_token == TOKEN
 
 
 def test_reset_never_overwrites_an_existing_backup(env: dict[str, str], backups_dir: Path) -> None:
@@ -124,9 +122,9 @@ def test_reset_never_overwrites_an_existing_backup(env: dict[str, str], backups_
     taken = backups_dir / "credentials-20250304T050607Z.json"
     taken.write_bytes(b"an older backup")
     put_file(env, ORIGINAL)
-    first = reset_credentials(backups_dir, env, now=T1)
+    first = reset_credentials(backups_dir, ClaudeHome.from_environ(env), now=T1)
     put_file(env, NEWER)
-    second = reset_credentials(backups_dir, env, now=T1)
+    second = reset_credentials(backups_dir, ClaudeHome.from_environ(env), now=T1)
     assert taken.read_bytes() == b"an older backup"
     assert first.backup.path == backups_dir / "credentials-20250304T050607Z-2.json"
     assert second.backup.path == backups_dir / "credentials-20250304T050607Z-3.json"
@@ -141,9 +139,9 @@ def test_restore_when_a_new_sign_in_exists_keeps_both(
     env: dict[str, str], backups_dir: Path
 ) -> None:
     original = put_file(env, ORIGINAL)
-    reset_credentials(backups_dir, env, now=T1)
+    reset_credentials(backups_dir, ClaudeHome.from_environ(env), now=T1)
     put_file(env, NEWER)  # the user logged in again
-    result = restore_credentials(backups_dir, env, now=T2)
+    result = restore_credentials(backups_dir, ClaudeHome.from_environ(env), now=T2)
     assert original.read_bytes() == ORIGINAL
     assert result.set_aside is not None
     assert result.set_aside.path is not None
@@ -151,7 +149,9 @@ def test_restore_when_a_new_sign_in_exists_keeps_both(
     assert result.set_aside.label in result.next_steps
     assert [b.path for b in list_backups(backups_dir)] == [result.set_aside.path]
     # Restoring again swaps back: nothing was lost either way.
-    again = restore_credentials(backups_dir, env, now=T2 + timedelta(minutes=1))
+    again = restore_credentials(
+        backups_dir, ClaudeHome.from_environ(env), now=T2 + timedelta(minutes=1)
+    )
     assert original.read_bytes() == NEWER
     assert again.set_aside is not None
     assert again.set_aside.path is not None
@@ -160,10 +160,10 @@ def test_restore_when_a_new_sign_in_exists_keeps_both(
 
 def test_restore_takes_the_newest_backup(env: dict[str, str], backups_dir: Path) -> None:
     original = put_file(env, ORIGINAL)
-    reset_credentials(backups_dir, env, now=T1)
+    reset_credentials(backups_dir, ClaudeHome.from_environ(env), now=T1)
     put_file(env, NEWER)
-    reset_credentials(backups_dir, env, now=T2)
-    restore_credentials(backups_dir, env, now=T2 + timedelta(hours=1))
+    reset_credentials(backups_dir, ClaudeHome.from_environ(env), now=T2)
+    restore_credentials(backups_dir, ClaudeHome.from_environ(env), now=T2 + timedelta(hours=1))
     assert original.read_bytes() == NEWER
     remaining = list_backups(backups_dir)
     assert len(remaining) == 1
@@ -178,34 +178,34 @@ def test_reset_and_restore_follow_claude_config_dir(
     env["CLAUDE_CONFIG_DIR"] = str(tmp_path / "profile")
     (tmp_path / "profile").mkdir()
     profile = put_file(env, ORIGINAL)
-    reset_credentials(backups_dir, env, now=T1)
+    reset_credentials(backups_dir, ClaudeHome.from_environ(env), now=T1)
     assert not profile.exists()
     assert default.read_bytes() == NEWER
-    restore_credentials(backups_dir, env, now=T2)
+    restore_credentials(backups_dir, ClaudeHome.from_environ(env), now=T2)
     assert profile.read_bytes() == ORIGINAL
 
 
 def test_restore_recreates_a_removed_config_dir(env: dict[str, str], backups_dir: Path) -> None:
     original = put_file(env, ORIGINAL)
-    reset_credentials(backups_dir, env, now=T1)
+    reset_credentials(backups_dir, ClaudeHome.from_environ(env), now=T1)
     shutil.rmtree(original.parent)
-    restore_credentials(backups_dir, env, now=T2)
+    restore_credentials(backups_dir, ClaudeHome.from_environ(env), now=T2)
     assert original.read_bytes() == ORIGINAL
 
 
 def test_nothing_to_reset_or_restore(env: dict[str, str], backups_dir: Path) -> None:
     with pytest.raises(NothingToDo) as reset_error:
-        reset_credentials(backups_dir, env, now=T1)
-    assert str(credentials_file(env)) in str(reset_error.value)
+        reset_credentials(backups_dir, ClaudeHome.from_environ(env), now=T1)
+    assert str(ClaudeHome.from_environ(env).credentials_file) in str(reset_error.value)
     assert not backups_dir.exists()
     with pytest.raises(NothingToDo) as restore_error:
-        restore_credentials(backups_dir, env, now=T1)
+        restore_credentials(backups_dir, ClaudeHome.from_environ(env), now=T1)
     assert "no credentials backup" in str(restore_error.value)
     backups_dir.mkdir(parents=True)
     (backups_dir / "notes.txt").write_text("not a backup")
     (backups_dir / "credentials-20251399T999999Z.json").write_text("not a real time")
     with pytest.raises(NothingToDo):
-        restore_credentials(backups_dir, env, now=T1)
+        restore_credentials(backups_dir, ClaudeHome.from_environ(env), now=T1)
     assert issubclass(NothingToDo, ValueError)
 
 
@@ -217,14 +217,14 @@ def test_cross_device_move_keeps_every_byte(backups_dir: Path) -> None:
         env = {"HOME": other, "USER": "tester"}
         Path(other, ".claude").mkdir()
         original = put_file(env, ORIGINAL)
-        result = reset_credentials(backups_dir, env, now=T1)
+        result = reset_credentials(backups_dir, ClaudeHome.from_environ(env), now=T1)
         assert not original.exists()
         assert result.backup.path is not None
         assert result.backup.path.read_bytes() == ORIGINAL
         assert mode(result.backup.path) == 0o600
         old_umask = os.umask(0o022)  # a usual umask must not widen the restored file
         try:
-            restore_credentials(backups_dir, env, now=T2)
+            restore_credentials(backups_dir, ClaudeHome.from_environ(env), now=T2)
         finally:
             os.umask(old_umask)
         assert original.read_bytes() == ORIGINAL
@@ -235,8 +235,8 @@ def test_restore_never_overwrites_a_sign_in_that_appears_at_the_last_moment(
     backups_dir: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     put_file(env, ORIGINAL)
-    reset_credentials(backups_dir, env, now=T1)
-    target = credentials_file(env)
+    reset_credentials(backups_dir, ClaudeHome.from_environ(env), now=T1)
+    target = ClaudeHome.from_environ(env).credentials_file
     real_lexists = os.path.lexists
 
     def login_races_us(path: object) -> bool:
@@ -248,7 +248,7 @@ def test_restore_never_overwrites_a_sign_in_that_appears_at_the_last_moment(
 
     monkeypatch.setattr(os.path, "lexists", login_races_us)
     with pytest.raises(OSError, match="not overwritten"):
-        restore_credentials(backups_dir, env, now=T2)
+        restore_credentials(backups_dir, ClaudeHome.from_environ(env), now=T2)
     assert target.read_bytes() == b'{"claudeAiOauth": {"accessToken": "NEW"}}'
     kept = [b.path for b in list_backups(backups_dir) if b.path is not None]
     assert any(p.read_bytes() == ORIGINAL for p in kept)  # the old one is still a backup
@@ -259,17 +259,26 @@ def test_restore_never_overwrites_a_sign_in_that_appears_at_the_last_moment(
 
 @pytest.fixture
 def keychain(env: dict[str, str]) -> FakeSecretStore:
-    return FakeSecretStore({(keychain_service(env), keychain_account(env)): ORIGINAL.decode()})
+    return FakeSecretStore(
+        {
+            (
+                ClaudeHome.from_environ(env).keychain_service,
+                ClaudeHome.from_environ(env).keychain_account,
+            ): ORIGINAL.decode()
+        }
+    )
 
 
 def original_item(env: dict[str, str]) -> tuple[str, str]:
-    return keychain_service(env), keychain_account(env)
+    return ClaudeHome.from_environ(env).keychain_service, ClaudeHome.from_environ(
+        env
+    ).keychain_account
 
 
 def test_reset_copies_the_keychain_item_into_a_backup_item_only(
     env: dict[str, str], backups_dir: Path, keychain: FakeSecretStore, tmp_path: Path
 ) -> None:
-    result = reset_credentials(backups_dir, env, keychain, now=T1)
+    result = reset_credentials(backups_dir, ClaudeHome.from_environ(env), keychain, now=T1)
     assert result.keychain_saved is True
     assert result.moved_file is None
     assert result.backup.path is None
@@ -290,8 +299,8 @@ def test_reset_copies_the_keychain_item_into_a_backup_item_only(
 def test_keychain_round_trip(
     env: dict[str, str], backups_dir: Path, keychain: FakeSecretStore, tmp_path: Path
 ) -> None:
-    reset_credentials(backups_dir, env, keychain, now=T1)
-    result = restore_credentials(backups_dir, env, keychain, now=T2)
+    reset_credentials(backups_dir, ClaudeHome.from_environ(env), keychain, now=T1)
+    result = restore_credentials(backups_dir, ClaudeHome.from_environ(env), keychain, now=T2)
     assert result.keychain_restored is True
     assert result.restored_file is None
     assert keychain.items == {original_item(env): ORIGINAL.decode()}
@@ -303,13 +312,13 @@ def test_keychain_and_file_together(
     env: dict[str, str], backups_dir: Path, keychain: FakeSecretStore
 ) -> None:
     original = put_file(env, NEWER)
-    result = reset_credentials(backups_dir, env, keychain, now=T1)
+    result = reset_credentials(backups_dir, ClaudeHome.from_environ(env), keychain, now=T1)
     assert result.keychain_saved is True
     assert result.moved_file == original
     assert result.backup.label == "2025-03-04 05:06:07 UTC (file + Keychain)"
     assert not original.exists()
     assert original_item(env) not in keychain.items
-    restore_credentials(backups_dir, env, keychain, now=T2)
+    restore_credentials(backups_dir, ClaudeHome.from_environ(env), keychain, now=T2)
     assert original.read_bytes() == NEWER
     assert keychain.items == {original_item(env): ORIGINAL.decode()}
 
@@ -317,9 +326,9 @@ def test_keychain_and_file_together(
 def test_keychain_restore_sets_a_new_sign_in_aside(
     env: dict[str, str], backups_dir: Path, keychain: FakeSecretStore
 ) -> None:
-    reset_credentials(backups_dir, env, keychain, now=T1)
+    reset_credentials(backups_dir, ClaudeHome.from_environ(env), keychain, now=T1)
     keychain.set(*original_item(env), NEWER.decode())  # logged in again
-    result = restore_credentials(backups_dir, env, keychain, now=T2)
+    result = restore_credentials(backups_dir, ClaudeHome.from_environ(env), keychain, now=T2)
     assert keychain.get(*original_item(env)) == ORIGINAL.decode()
     assert result.set_aside is not None
     assert result.set_aside.keychain_item is not None
@@ -336,7 +345,7 @@ def test_a_keychain_that_does_not_keep_the_copy_changes_nothing(
     store = Truncating(keychain.items)
     original = put_file(env, NEWER)
     with pytest.raises(OSError, match="exact copy"):
-        reset_credentials(backups_dir, env, store, now=T1)
+        reset_credentials(backups_dir, ClaudeHome.from_environ(env), store, now=T1)
     assert store.items == {original_item(env): ORIGINAL.decode()}
     assert original.read_bytes() == NEWER
     assert list_backups(backups_dir, store) == []
@@ -349,7 +358,7 @@ def test_a_locked_keychain_stops_the_reset_before_anything_moves(
     original = put_file(env, NEWER)
     keychain.locked = True
     with pytest.raises(UsageError, match="locked"):
-        reset_credentials(backups_dir, env, keychain, now=T1)
+        reset_credentials(backups_dir, ClaudeHome.from_environ(env), keychain, now=T1)
     keychain.locked = False
     assert original.read_bytes() == NEWER
     assert keychain.items == {original_item(env): ORIGINAL.decode()}
@@ -358,19 +367,19 @@ def test_a_locked_keychain_stops_the_reset_before_anything_moves(
 def test_listing_omits_keychain_backups_whose_item_is_gone(
     env: dict[str, str], backups_dir: Path, keychain: FakeSecretStore
 ) -> None:
-    reset_credentials(backups_dir, env, keychain, now=T1)
+    reset_credentials(backups_dir, ClaudeHome.from_environ(env), keychain, now=T1)
     keychain.items.clear()  # removed by hand in the Keychain app
     assert list_backups(backups_dir, keychain) == []
     with pytest.raises(NothingToDo):
-        restore_credentials(backups_dir, env, keychain, now=T2)
+        restore_credentials(backups_dir, ClaudeHome.from_environ(env), keychain, now=T2)
 
 
 def test_keychain_backup_cannot_be_restored_without_a_keychain(
     env: dict[str, str], backups_dir: Path, keychain: FakeSecretStore
 ) -> None:
-    reset_credentials(backups_dir, env, keychain, now=T1)
+    reset_credentials(backups_dir, ClaudeHome.from_environ(env), keychain, now=T1)
     with pytest.raises(NothingToDo, match="Keychain"):
-        restore_credentials(backups_dir, env, None, now=T2)
+        restore_credentials(backups_dir, ClaudeHome.from_environ(env), None, now=T2)
     assert len(keychain.items) == 1
 
 
@@ -379,5 +388,5 @@ def test_an_existing_wide_backups_dir_is_narrowed(env: dict[str, str], backups_d
     backups_dir.mkdir(parents=True, mode=0o755)
     backups_dir.chmod(0o755)
     put_file(env, ORIGINAL)
-    reset_credentials(backups_dir, env, now=T1)
+    reset_credentials(backups_dir, ClaudeHome.from_environ(env), now=T1)
     assert mode(backups_dir) == 0o700

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import json
 import os
@@ -16,14 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from claude_usage_gauge.core.errors import ErrorKind, UsageError
+from claude_usage_gauge.sources.claude_home import ClaudeHome
 from claude_usage_gauge.sources.credentials import (
     Credentials,
     check_usable,
-    claude_config_dir,
-    credentials_file,
     credentials_signature,
-    keychain_account,
-    keychain_service,
     read_credentials,
     token_fingerprint,
 )
@@ -69,7 +65,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 def write(env: dict[str, str], content: bytes | dict[str, object] | list[object]) -> Path:
-    path = credentials_file(env)
+    path = ClaudeHome.from_environ(env).credentials_file
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = content if isinstance(content, bytes) else json.dumps(content).encode()
     path.write_bytes(raw)
@@ -79,7 +75,7 @@ def write(env: dict[str, str], content: bytes | dict[str, object] | list[object]
 
 def read_error(env: dict[str, str], store: FakeSecretStore | None = None) -> UsageError:
     with pytest.raises(UsageError) as caught:
-        read_credentials(env, store)
+        read_credentials(ClaudeHome.from_environ(env), store)
     error = caught.value
     for text in (error.message, str(error), repr(error), error.problem.detail):
         assert TOKEN not in text
@@ -91,36 +87,9 @@ def read_error(env: dict[str, str], store: FakeSecretStore | None = None) -> Usa
 # --- where ----------------------------------------------------------------------------------
 
 
-def test_config_dir_defaults_to_dot_claude_in_home(env: dict[str, str]) -> None:
-    assert claude_config_dir(env) == Path(env["HOME"]) / ".claude"
-    assert credentials_file(env) == Path(env["HOME"]) / ".claude" / ".credentials.json"
-
-
-def test_config_dir_follows_claude_config_dir(env: dict[str, str], tmp_path: Path) -> None:
-    env["CLAUDE_CONFIG_DIR"] = str(tmp_path / "profile")
-    assert claude_config_dir(env) == tmp_path / "profile"
-    assert credentials_file(env) == tmp_path / "profile" / ".credentials.json"
-
-
-def test_keychain_service_name_is_per_config_dir(env: dict[str, str]) -> None:
-    assert keychain_service(env) == SERVICE
-    env["CLAUDE_CONFIG_DIR"] = "/Users/tester/.claude-work"
-    expected = hashlib.sha256(b"/Users/tester/.claude-work").hexdigest()[:8]
-    assert keychain_service(env) == f"{SERVICE}-{expected}"
-
-
-def test_keychain_account_is_user_with_a_fallback(env: dict[str, str]) -> None:
-    assert keychain_account(env) == "tester"
-    del env["USER"]
-    assert keychain_account(env) == getpass.getuser()
-
-
-# --- reading the file ------------------------------------------------------------------------
-
-
 def test_reads_every_field_from_the_file(env: dict[str, str]) -> None:
     path = write(env, document())
-    creds = read_credentials(env)
+    creds = read_credentials(ClaudeHome.from_environ(env))
     assert creds.access_token == TOKEN
     assert creds.expires_at == EXPIRES
     assert creds.scopes == tuple(SCOPES)
@@ -133,7 +102,7 @@ def test_reads_from_claude_config_dir(env: dict[str, str], tmp_path: Path) -> No
     write(env, document(accessToken=OTHER_TOKEN))
     env["CLAUDE_CONFIG_DIR"] = str(tmp_path / "profile")
     write(env, document())
-    assert read_credentials(env).access_token == TOKEN
+    assert read_credentials(ClaudeHome.from_environ(env)).access_token == TOKEN
 
 
 def test_lenient_optional_fields(env: dict[str, str]) -> None:
@@ -141,7 +110,7 @@ def test_lenient_optional_fields(env: dict[str, str]) -> None:
         env,
         document(expiresAt="tomorrow", scopes=None, subscriptionType=7, rateLimitTier=""),
     )
-    creds = read_credentials(env)
+    creds = read_credentials(ClaudeHome.from_environ(env))
     assert creds.expires_at is None
     assert creds.scopes is None
     assert creds.subscription_type is None
@@ -152,13 +121,13 @@ def test_lenient_optional_fields(env: dict[str, str]) -> None:
 def test_unusable_expiry_reads_as_unknown(env: dict[str, str], expires: object) -> None:
     raw = json.dumps(document(expiresAt=expires)).encode()
     write(env, raw)
-    assert read_credentials(env).expires_at is None
+    assert read_credentials(ClaudeHome.from_environ(env)).expires_at is None
 
 
 def test_missing_file_is_no_credentials_and_names_the_path(env: dict[str, str]) -> None:
     error = read_error(env)
     assert error.kind is ErrorKind.NO_CREDENTIALS
-    assert str(credentials_file(env)) in error.message
+    assert str(ClaudeHome.from_environ(env).credentials_file) in error.message
     assert "/login" in error.message
     assert "CLAUDE_CODE_OAUTH_TOKEN" not in error.message
 
@@ -220,7 +189,7 @@ def test_every_bad_file_is_bad_credentials_in_plain_words(
 
 
 def test_a_directory_in_place_of_the_file_is_bad_credentials(env: dict[str, str]) -> None:
-    path = credentials_file(env)
+    path = ClaudeHome.from_environ(env).credentials_file
     path.mkdir()
     error = read_error(env)
     assert error.kind is ErrorKind.BAD_CREDENTIALS
@@ -245,7 +214,7 @@ def test_an_unreadable_file_is_bad_credentials(env: dict[str, str]) -> None:
 def read_or_error(env: dict[str, str]) -> Credentials | UsageError:
     """Anything else escaping read_credentials fails the test."""
     try:
-        return read_credentials(env)
+        return read_credentials(ClaudeHome.from_environ(env))
     except UsageError as error:
         return error
 
@@ -298,34 +267,41 @@ def test_any_json_gives_credentials_or_a_usage_error(env: dict[str, str], sectio
 
 
 def keychain_with(value: str, env: dict[str, str]) -> FakeSecretStore:
-    return FakeSecretStore({(keychain_service(env), keychain_account(env)): value})
+    return FakeSecretStore(
+        {
+            (
+                ClaudeHome.from_environ(env).keychain_service,
+                ClaudeHome.from_environ(env).keychain_account,
+            ): value
+        }
+    )
 
 
 def test_keychain_comes_before_the_file(env: dict[str, str]) -> None:
     write(env, document(accessToken=OTHER_TOKEN))
     store = keychain_with(json.dumps(document()), env)
-    creds = read_credentials(env, store)
+    creds = read_credentials(ClaudeHome.from_environ(env), store)
     assert creds.access_token == TOKEN
     assert creds.location == 'Keychain item "Claude Code-credentials"'
 
 
 def test_file_is_read_when_the_keychain_has_no_item(env: dict[str, str]) -> None:
     path = write(env, document())
-    creds = read_credentials(env, FakeSecretStore())
+    creds = read_credentials(ClaudeHome.from_environ(env), FakeSecretStore())
     assert creds.access_token == TOKEN
     assert creds.location == str(path)
 
 
 def test_hex_encoded_keychain_value_is_accepted(env: dict[str, str]) -> None:
     store = keychain_with(json.dumps(document()).encode().hex(), env)
-    assert read_credentials(env, store).access_token == TOKEN
+    assert read_credentials(ClaudeHome.from_environ(env), store).access_token == TOKEN
 
 
 def test_keychain_item_for_claude_config_dir(env: dict[str, str], tmp_path: Path) -> None:
     env["CLAUDE_CONFIG_DIR"] = str(tmp_path / "work")
     digest = hashlib.sha256(str(tmp_path / "work").encode()).hexdigest()[:8]
     store = FakeSecretStore({(f"{SERVICE}-{digest}", "tester"): json.dumps(document())})
-    creds = read_credentials(env, store)
+    creds = read_credentials(ClaudeHome.from_environ(env), store)
     assert creds.access_token == TOKEN
     assert creds.location == f'Keychain item "{SERVICE}-{digest}"'
 
@@ -342,7 +318,7 @@ def test_keychain_item_with_only_mcp_data_reads_as_not_signed_in(env: dict[str, 
 def test_a_good_file_beats_a_keychain_item_without_a_sign_in(env: dict[str, str]) -> None:
     write(env, document())
     store = keychain_with(json.dumps({"mcpOAuth": {}}), env)
-    assert read_credentials(env, store).access_token == TOKEN
+    assert read_credentials(ClaudeHome.from_environ(env), store).access_token == TOKEN
 
 
 def test_garbage_in_the_keychain_is_bad_credentials(env: dict[str, str]) -> None:
@@ -359,14 +335,14 @@ def test_a_locked_keychain_without_a_file_is_bad_credentials(env: dict[str, str]
     assert error.kind is ErrorKind.BAD_CREDENTIALS
     assert "locked" in error.message
     write(env, document(accessToken=OTHER_TOKEN))
-    assert read_credentials(env, store).access_token == OTHER_TOKEN
+    assert read_credentials(ClaudeHome.from_environ(env), store).access_token == OTHER_TOKEN
 
 
 def test_nothing_anywhere_names_both_places(env: dict[str, str]) -> None:
     error = read_error(env, FakeSecretStore())
     assert error.kind is ErrorKind.NO_CREDENTIALS
     assert 'Keychain item "Claude Code-credentials"' in error.message
-    assert str(credentials_file(env)) in error.message
+    assert str(ClaudeHome.from_environ(env).credentials_file) in error.message
 
 
 # --- usable? ---------------------------------------------------------------------------------
@@ -406,7 +382,7 @@ def test_a_sign_in_without_profile_scope_cannot_read_usage(scopes: tuple[str, ..
 
 def test_token_is_never_in_str_or_repr(env: dict[str, str]) -> None:
     write(env, document())
-    creds = read_credentials(env)
+    creds = read_credentials(ClaudeHome.from_environ(env))
     for text in (str(creds), repr(creds), creds.masked_token()):
         assert TOKEN not in text
         assert TOKEN[13:25] not in text
@@ -430,17 +406,17 @@ def test_token_fingerprint_is_salted_and_short() -> None:
 
 
 def test_signature_changes_whenever_the_file_changes(env: dict[str, str]) -> None:
-    absent = credentials_signature(env)
+    absent = credentials_signature(ClaudeHome.from_environ(env))
     path = write(env, document())
-    written = credentials_signature(env)
+    written = credentials_signature(ClaudeHome.from_environ(env))
     assert written != absent
-    assert credentials_signature(env) == written
+    assert credentials_signature(ClaudeHome.from_environ(env)) == written
 
     # Rewritten in place, same size: the modification time tells.
     info = path.stat()
     path.write_bytes(json.dumps(document(accessToken=OTHER_TOKEN)).encode())
     os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + 1_000_000))
-    in_place = credentials_signature(env)
+    in_place = credentials_signature(ClaudeHome.from_environ(env))
     assert in_place != written
 
     # Replaced atomically (a new file renamed over it), even with the old time and size.
@@ -449,27 +425,27 @@ def test_signature_changes_whenever_the_file_changes(env: dict[str, str]) -> Non
     fresh.write_bytes(json.dumps(document()).encode())
     os.utime(fresh, ns=(info.st_atime_ns, info.st_mtime_ns))
     os.replace(fresh, path)
-    assert credentials_signature(env) != in_place
+    assert credentials_signature(ClaudeHome.from_environ(env)) != in_place
 
     path.unlink()
-    assert credentials_signature(env) == absent
+    assert credentials_signature(ClaudeHome.from_environ(env)) == absent
 
 
 def test_signature_follows_the_keychain_and_never_raises(env: dict[str, str]) -> None:
     store = FakeSecretStore()
-    empty = credentials_signature(env, store)
+    empty = credentials_signature(ClaudeHome.from_environ(env), store)
     store.set(SERVICE, "tester", json.dumps(document()))
-    first = credentials_signature(env, store)
+    first = credentials_signature(ClaudeHome.from_environ(env), store)
     store.set(SERVICE, "tester", json.dumps(document(accessToken=OTHER_TOKEN)))
-    second = credentials_signature(env, store)
+    second = credentials_signature(ClaudeHome.from_environ(env), store)
     assert len({empty, first, second}) == 3
     for signature in (first, second):
         assert TOKEN not in signature
         assert OTHER_TOKEN not in signature
     store.locked = True
-    assert credentials_signature(env, store) not in {empty, first, second}
+    assert credentials_signature(ClaudeHome.from_environ(env), store) not in {empty, first, second}
     env["CLAUDE_CONFIG_DIR"] = "bad\0path"
-    assert credentials_signature(env, store)
+    assert credentials_signature(ClaudeHome.from_environ(env), store)
 
 
 # --- start-up cost ---------------------------------------------------------------------------
@@ -479,8 +455,9 @@ def test_reading_credentials_imports_no_heavy_module(env: dict[str, str]) -> Non
     write(env, document())
     code = (
         "import sys\n"
+        "from claude_usage_gauge.sources.claude_home import ClaudeHome\n"
         "from claude_usage_gauge.sources.credentials import read_credentials\n"
-        f"read_credentials({env!r})\n"
+        f"read_credentials(ClaudeHome.from_environ({env!r}))\n"
         "heavy = {'keyring', 'httpx', 'PIL', 'pystray', 'gi'} & set(sys.modules)\n"
         "print(sorted(heavy))\n"
     )

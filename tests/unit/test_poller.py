@@ -20,6 +20,7 @@ from claude_usage_gauge.core.errors import ErrorKind
 from claude_usage_gauge.core.state import State
 from claude_usage_gauge.poller import Poller
 from claude_usage_gauge.refresh import Outcome, Refresher
+from claude_usage_gauge.sources.claude_home import ClaudeHome
 from claude_usage_gauge.sources.credentials import credentials_signature
 from claude_usage_gauge.store import Store
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI, unauthorized
@@ -44,16 +45,16 @@ class CountingRefresher(Refresher):
 
     calls: list[bool] = field(default_factory=list)
 
-    def refresh(self, *, manual: bool = False) -> Outcome:
+    def refresh(self, *, manual: bool = False, signature: str | None = None) -> Outcome:
         self.calls.append(manual)
-        return super().refresh(manual=manual)
+        return super().refresh(manual=manual, signature=signature)
 
 
 def counting(refresher: Refresher) -> CountingRefresher:
     return CountingRefresher(
         store=refresher.store,
         settings=refresher.settings,
-        environ=refresher.environ,
+        home=refresher.home,
         clock=refresher.clock,
         jitter=refresher.jitter,
     )
@@ -201,7 +202,11 @@ def test_new_sign_in_after_a_401_is_used_without_waiting_for_the_interval(
     api.push(unauthorized())
     published: list[State] = []
     refresher = home.refresher(api)
-    poller = make_poller(pollers, refresher, signature=lambda: credentials_signature(home.environ))
+    poller = make_poller(
+        pollers,
+        refresher,
+        signature=lambda: credentials_signature(ClaudeHome.from_environ(home.environ)),
+    )
     poller.subscribe(published.append)
     poller.start()
     assert wait_until(
@@ -291,14 +296,14 @@ def test_a_failing_refresh_does_not_stop_the_thread(
 ) -> None:
     @dataclass
     class Flaky(CountingRefresher):
-        def refresh(self, *, manual: bool = False) -> Outcome:
+        def refresh(self, *, manual: bool = False, signature: str | None = None) -> Outcome:
             self.calls.append(manual)
             if len(self.calls) == 1:
                 raise RuntimeError("one bad turn")
-            return Refresher.refresh(self, manual=manual)
+            return Refresher.refresh(self, manual=manual, signature=signature)
 
     base = home.refresher(api)
-    refresher = Flaky(base.store, base.settings, base.environ, clock=base.clock)
+    refresher = Flaky(base.store, base.settings, base.home, clock=base.clock)
     published: list[State] = []
     poller = make_poller(pollers, refresher)
     poller.subscribe(published.append)

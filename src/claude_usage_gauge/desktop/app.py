@@ -9,7 +9,7 @@ import sys
 import tempfile
 import threading
 import webbrowser
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -23,6 +23,7 @@ from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.files import ensure_private_dir
 from claude_usage_gauge.paths import AppPaths, app_paths
 from claude_usage_gauge.refresh import Refresher
+from claude_usage_gauge.sources.claude_home import ClaudeHome
 from claude_usage_gauge.sources.keychain import (
     CachingSecretStore,
     SecretStore,
@@ -50,7 +51,7 @@ class Session:
 
     paths: AppPaths
     settings: Settings
-    environ: dict[str, str]
+    home: ClaudeHome
     secret_store: SecretStore | None
     demo: bool = False
 
@@ -94,9 +95,8 @@ def demo_session() -> Iterator[Session]:
             config_dir=root / "config",
         )
         with FakeUsageAPI(responder=demo_responder) as api:
-            environ = dict(os.environ, CLAUDE_CONFIG_DIR=str(claude_dir))
             settings = replace(Settings(), api_base=api.url, poll_interval=DEMO_POLL_SECONDS)
-            yield Session(paths, settings, environ, None, demo=True)
+            yield Session(paths, settings, ClaudeHome.at(claude_dir), None, demo=True)
 
 
 def real_session() -> Session:
@@ -104,7 +104,7 @@ def real_session() -> Session:
     settings = load_settings(paths.config_file)
     for problem in settings.problems:
         log.warning("settings: %s", problem)
-    return Session(paths, settings, dict(os.environ), default_secret_store())
+    return Session(paths, settings, ClaudeHome.from_environ(), default_secret_store())
 
 
 def run_tray(*, demo: bool = False) -> int:
@@ -135,7 +135,7 @@ def run_tray(*, demo: bool = False) -> int:
 class TrayApp:
     def __init__(self, session: Session) -> None:
         from claude_usage_gauge.poller import Poller
-        from claude_usage_gauge.sources.credentials import credentials_file, credentials_signature
+        from claude_usage_gauge.sources.credentials import credentials_signature
 
         self.session = session
         self.store = Store(session.paths)
@@ -144,13 +144,10 @@ class TrayApp:
         self.cached_secrets = (
             CachingSecretStore(session.secret_store) if session.secret_store is not None else None
         )
-        self.refresher = Refresher(
-            self.store, session.settings, session.environ, self.cached_secrets
-        )
-        environ: Mapping[str, str] = session.environ
-        cached = self.cached_secrets
-        self.poller = Poller(self.refresher, lambda: credentials_signature(environ, cached))
-        self._credentials_path = str(credentials_file(environ))
+        self.refresher = Refresher(self.store, session.settings, session.home, self.cached_secrets)
+        home, cached = session.home, self.cached_secrets
+        self.poller = Poller(self.refresher, lambda: credentials_signature(home, cached))
+        self._credentials_path = str(home.credentials_file)
         self.tray = self._make_tray()
 
     def _make_tray(self) -> TrayIcon:
@@ -228,7 +225,7 @@ class TrayApp:
         session = self.session
         self._move_credentials(
             lambda: reset_credentials(
-                session.paths.backups_dir, session.environ, session.secret_store
+                session.paths.backups_dir, session.home, session.secret_store
             ),
             "Reset",
             "Credentials moved aside",
@@ -240,7 +237,7 @@ class TrayApp:
         session = self.session
         self._move_credentials(
             lambda: restore_credentials(
-                session.paths.backups_dir, session.environ, session.secret_store
+                session.paths.backups_dir, session.home, session.secret_store
             ),
             "Restore",
             "Credentials restored",

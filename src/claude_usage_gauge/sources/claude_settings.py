@@ -58,12 +58,6 @@ class Plan:
 # -- where -------------------------------------------------------------------------------------
 
 
-def settings_path(environ: Mapping[str, str]) -> Path:
-    from claude_usage_gauge.sources.credentials import claude_config_dir
-
-    return claude_config_dir(environ) / SETTINGS_NAME
-
-
 # -- read, back up, write -----------------------------------------------------------------------
 
 

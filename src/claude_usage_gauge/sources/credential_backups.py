@@ -19,18 +19,13 @@ import itertools
 import json
 import os
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from claude_usage_gauge.files import ensure_private_dir, write_private_file
-from claude_usage_gauge.sources.credentials import (
-    credentials_file,
-    keychain_account,
-    keychain_service,
-)
+from claude_usage_gauge.sources.claude_home import ClaudeHome
 
 if TYPE_CHECKING:
     from claude_usage_gauge.sources.keychain import SecretStore
@@ -97,17 +92,16 @@ def list_backups(backups_dir: Path, secret_store: SecretStore | None = None) -> 
 
 def reset_credentials(
     backups_dir: Path,
-    environ: Mapping[str, str] | None = None,
+    home: ClaudeHome,
     secret_store: SecretStore | None = None,
     now: datetime | None = None,
 ) -> ResetResult:
     """Move the current sign-in (file and, on macOS, Keychain item) into a new backup."""
-    env = os.environ if environ is None else environ
-    moved = _set_aside(backups_dir, env, secret_store, _utc(now))
+    moved = _set_aside(backups_dir, home, secret_store, _utc(now))
     if moved is None:
-        where = str(credentials_file(env))
+        where = str(home.credentials_file)
         if secret_store is not None:
-            where = f'the Keychain item "{keychain_service(env)}" or {where}'
+            where = f"the {home.keychain_location} or {where}"
         raise NothingToDo(f"There is no Claude Code sign-in to reset: nothing in {where}.")
     backup, moved_file, keychain_saved = moved
     next_steps = (
@@ -120,7 +114,7 @@ def reset_credentials(
 
 def restore_credentials(
     backups_dir: Path,
-    environ: Mapping[str, str] | None = None,
+    home: ClaudeHome,
     secret_store: SecretStore | None = None,
     now: datetime | None = None,
 ) -> RestoreResult:
@@ -129,7 +123,6 @@ def restore_credentials(
     It goes back to the current config directory and Keychain item name, which is where Claude
     Code will look now.
     """
-    env = os.environ if environ is None else environ
     backups = list_backups(backups_dir, secret_store)
     if not backups:
         raise NothingToDo(f"There is no credentials backup to restore in {backups_dir}.")
@@ -138,14 +131,14 @@ def restore_credentials(
         raise NothingToDo(
             f"The newest backup ({target.label}) is in the Keychain, which is not available here."
         )
-    set_aside = _set_aside(backups_dir, env, secret_store, _utc(now))
+    set_aside = _set_aside(backups_dir, home, secret_store, _utc(now))
     keychain_restored = False
     if target.keychain_item is not None and secret_store is not None:
-        _restore_keychain(target.keychain_item, backups_dir, env, secret_store)
+        _restore_keychain(target.keychain_item, backups_dir, home, secret_store)
         keychain_restored = True
     restored_file: Path | None = None
     if target.path is not None:
-        restored_file = credentials_file(env)
+        restored_file = home.credentials_file
         _put_file_back(target.path, restored_file)
     next_steps = (
         f"Claude Code's earlier sign-in is back (backup {target.label}); Claude Code uses it the "
@@ -166,11 +159,11 @@ def restore_credentials(
 
 
 def _set_aside(
-    backups_dir: Path, env: Mapping[str, str], store: SecretStore | None, now: datetime
+    backups_dir: Path, home: ClaudeHome, store: SecretStore | None, now: datetime
 ) -> tuple[Backup, Path | None, bool] | None:
     """Move whatever sign-in exists into a new backup; None when there is none."""
-    source = credentials_file(env)
-    service, account = keychain_service(env), keychain_account(env)
+    source = home.credentials_file
+    service, account = home.keychain_service, home.keychain_account
     value = store.get(service, account) if store is not None else None
     has_file = os.path.lexists(source)
     if value is None and not has_file:
@@ -308,13 +301,11 @@ def _put_file_back(backup: Path, target: Path) -> None:
     _move(backup, target, claimed=False)
 
 
-def _restore_keychain(
-    stem: str, backups_dir: Path, env: Mapping[str, str], store: SecretStore
-) -> None:
+def _restore_keychain(stem: str, backups_dir: Path, home: ClaudeHome, store: SecretStore) -> None:
     value = store.get(BACKUP_SERVICE, stem)
     if value is None:
         raise OSError(f'The Keychain backup item "{BACKUP_SERVICE}" / "{stem}" is gone.')
-    service, account = keychain_service(env), keychain_account(env)
+    service, account = home.keychain_service, home.keychain_account
     if store.get(service, account) is not None:
         raise OSError(
             f'The Keychain item "{service}" appeared while restoring (a new sign-in?); it was '

@@ -10,24 +10,20 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from claude_usage_gauge.core.errors import ErrorKind, UsageError
+from claude_usage_gauge.sources.claude_home import LONG_LIVED_TOKEN_ENV, ClaudeHome
 
 if TYPE_CHECKING:
     from claude_usage_gauge.sources.keychain import SecretStore
 
-KEYCHAIN_SERVICE = "Claude Code-credentials"
-CREDENTIALS_FILE_NAME = ".credentials.json"
 OAUTH_KEY = "claudeAiOauth"
 PROFILE_SCOPE = "user:profile"
-LONG_LIVED_TOKEN_ENV = "CLAUDE_CODE_OAUTH_TOKEN"  # noqa: S105 - a variable name, no secret
 # Claude Code stops using a token this long before it expires, and so do we.
 EXPIRY_MARGIN = timedelta(minutes=5)
 
@@ -63,71 +59,19 @@ def mask_token(token: str) -> str:
     return f"{head}…({len(token)} chars)"
 
 
-def claude_config_dir(environ: Mapping[str, str]) -> Path:
-    configured = environ.get("CLAUDE_CONFIG_DIR")
-    if configured:
-        return Path(configured)
-    return _home(environ) / ".claude"
-
-
-def _home(environ: Mapping[str, str]) -> Path:
-    # Claude Code takes the home the way Node does: USERPROFILE on Windows, HOME elsewhere.
-    names = ("USERPROFILE", "HOME") if os.name == "nt" else ("HOME",)
-    for name in names:
-        if environ.get(name):
-            return Path(environ[name])
-    return Path.home()
-
-
-def credentials_file(environ: Mapping[str, str]) -> Path:
-    return claude_config_dir(environ) / CREDENTIALS_FILE_NAME
-
-
-def keychain_service(environ: Mapping[str, str]) -> str:
-    """Claude Code's Keychain item name: one per config directory when CLAUDE_CONFIG_DIR is set."""
-    configured = environ.get("CLAUDE_CONFIG_DIR")
-    if not configured:
-        return KEYCHAIN_SERVICE
-    import unicodedata  # only on this rarer path
-
-    # Claude Code hashes the variable's text as given (NFC-normalised), not a resolved path.
-    digest = hashlib.sha256(unicodedata.normalize("NFC", configured).encode()).hexdigest()
-    return f"{KEYCHAIN_SERVICE}-{digest[:8]}"
-
-
-def keychain_account(environ: Mapping[str, str]) -> str:
-    user = environ.get("USER")
-    if user:
-        return user
-    import getpass  # only when $USER is missing
-
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return ""
-
-
-def keychain_location(service: str) -> str:
-    return f'Keychain item "{service}"'
-
-
-def read_credentials(
-    environ: Mapping[str, str] | None = None, secret_store: SecretStore | None = None
-) -> Credentials:
+def read_credentials(home: ClaudeHome, secret_store: SecretStore | None = None) -> Credentials:
     """Claude Code's current sign-in: the Keychain item first (given a store), then the file.
 
     Raises UsageError NO_CREDENTIALS when there is none anywhere, BAD_CREDENTIALS when what is
     there cannot be used. Messages say where we looked and what to do, never what a file holds.
     """
-    env = os.environ if environ is None else environ
-    path = credentials_file(env)
+    path = home.credentials_file
     keychain_problem: UsageError | None = None
     if secret_store is not None:
-        service = keychain_service(env)
         try:
-            value = secret_store.get(service, keychain_account(env))
+            value = secret_store.get(home.keychain_service, home.keychain_account)
             if value:
-                return _parse(_decode_keychain_value(value), keychain_location(service))
+                return _parse(_decode_keychain_value(value), home.keychain_location)
         except UsageError as problem:
             # A locked Keychain, or an item without a sign-in (only other tools' data), may sit
             # beside a good file: the file decides, and this is told only if the file is no better.
@@ -137,7 +81,7 @@ def read_credentials(
     except FileNotFoundError:
         if keychain_problem is not None:
             raise keychain_problem from None
-        message = _not_found_message(env, path, secret_store)
+        message = _not_found_message(home, secret_store)
         raise UsageError(ErrorKind.NO_CREDENTIALS, message) from None
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
@@ -154,12 +98,12 @@ def read_credentials(
         raise
 
 
-def _not_found_message(env: Mapping[str, str], path: Path, store: SecretStore | None) -> str:
-    where = f"{path}"
+def _not_found_message(home: ClaudeHome, store: SecretStore | None) -> str:
+    where = f"{home.credentials_file}"
     if store is not None:
-        where = f"{keychain_location(keychain_service(env))} or {path}"
+        where = f"{home.keychain_location} or {where}"
     message = f"Not signed in to Claude Code: no sign-in found in {where}. {LOGIN_HINT}"
-    if env.get(LONG_LIVED_TOKEN_ENV):
+    if home.long_lived_token_set:
         message += (
             f" {LONG_LIVED_TOKEN_ENV} is set, but that kind of long-lived token (from "
             "`claude setup-token`) is not allowed to read usage; only a /login sign-in is."
@@ -284,18 +228,15 @@ def check_usable(creds: Credentials, now: datetime) -> None:
         )
 
 
-def credentials_signature(
-    environ: Mapping[str, str] | None = None, secret_store: SecretStore | None = None
-) -> str:
+def credentials_signature(home: ClaudeHome, secret_store: SecretStore | None = None) -> str:
     """A cheap string that changes whenever the sign-in changes. Never raises.
 
     The file is judged by its metadata (no read); the Keychain, which has none we can see, by a
     hash of its value.
     """
-    env = os.environ if environ is None else environ
     parts: list[str] = []
     try:
-        info = credentials_file(env).stat()
+        info = home.credentials_file.stat()
     except FileNotFoundError:
         parts.append("file:absent")
     except (OSError, ValueError) as exc:
@@ -304,7 +245,7 @@ def credentials_signature(
         parts.append(f"file:{info.st_mtime_ns}:{info.st_size}:{info.st_ino}")
     if secret_store is not None:
         try:
-            value = secret_store.get(keychain_service(env), keychain_account(env))
+            value = secret_store.get(home.keychain_service, home.keychain_account)
         except Exception:
             parts.append("keychain:error")
         else:

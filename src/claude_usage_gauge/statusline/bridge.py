@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import IO, BinaryIO, TextIO
 
+    from claude_usage_gauge.sources.claude_home import ClaudeHome
+
 STDIN_LIMIT = 1024 * 1024
 # Claude Code closes stdin right after writing; this only guards against a pipe nobody closes.
 STDIN_WAIT_SECONDS = 3.0
@@ -566,7 +568,7 @@ def install_command(
     action: str,
     *,
     dry_run: bool,
-    environ: Mapping[str, str],
+    home: ClaudeHome,
     program: list[str] | None = None,
     stdout: TextIO | None = None,
 ) -> int:
@@ -580,7 +582,7 @@ def install_command(
         from claude_usage_gauge.desktop.launcher import program_command
 
         program = program_command()
-    path = cs.settings_path(environ)
+    path = home.settings_file
     try:
         current = cs.read_settings(path)
         if action == "install":
