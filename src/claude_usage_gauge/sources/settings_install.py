@@ -10,7 +10,7 @@ JSON) before the backup is made, so a refusal leaves nothing behind.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -86,18 +86,11 @@ def _as_settings(current: cs.SettingsFile, where: Path, raw: bytes) -> cs.Settin
     return cs.SettingsFile(current.path, current.target, raw, data, current.mode)
 
 
-def run(
-    action: str,
-    *,
-    dry_run: bool,
-    environ: Mapping[str, str],
-    program: Sequence[str],
-    out: TextIO,
-) -> int:
-    """Do `action` ("install" or "uninstall"); say what happened on `out`. 0, or 1 on refusal."""
+def run(action: str, *, dry_run: bool, path: Path, program: Sequence[str], out: TextIO) -> int:
+    """Do `action` ("install" or "uninstall") on the settings file at `path`; say what happened
+    on `out`. 0, or 1 on a refusal (nothing changed then)."""
     import logging
 
-    path = cs.settings_path(environ)
     try:
         current = cs.read_settings(path)
         if action == "install":
