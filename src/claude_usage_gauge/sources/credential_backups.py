@@ -24,7 +24,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from claude_usage_gauge.files import ensure_private_dir, write_private_file
+from claude_usage_gauge.files import ensure_private_dir, read_regular, write_private_file
+from claude_usage_gauge.sources.backup_checks import (
+    is_placeholder,
+    not_restorable,
+    remove_abandoned,
+)
 from claude_usage_gauge.sources.claude_home import ClaudeHome
 
 if TYPE_CHECKING:
@@ -37,6 +42,8 @@ _TIME_FORMAT = "%Y%m%dT%H%M%SZ"
 _NAME = re.compile(r"credentials-(\d{8}T\d{6}Z)(?:-(\d+))?")
 
 RESTORE_COMMAND = "claude-usage-gauge credentials restore"
+# A credentials file is a few KiB: a backup larger than this is not one.
+MAX_BACKUP_BYTES = 1024 * 1024
 
 
 class NothingToDo(ValueError):
@@ -71,8 +78,10 @@ class RestoreResult:
 
 def list_backups(backups_dir: Path, secret_store: SecretStore | None = None) -> list[Backup]:
     """Every backup, newest first; with a store, Keychain backups whose item is gone are omitted."""
+    remove_abandoned(backups_dir, (FILE_SUFFIX, MARKER_SUFFIX))
     try:
-        names = {entry.name for entry in backups_dir.iterdir()}
+        # An empty claim left by a killed reset is not a backup.
+        names = {e.name for e in backups_dir.iterdir() if not is_placeholder(e)}
     except OSError:
         return []
     found: list[tuple[datetime, int, Backup]] = []
@@ -130,6 +139,15 @@ def restore_credentials(
     if target.keychain_item is not None and secret_store is None:
         raise NothingToDo(
             f"The newest backup ({target.label}) is in the Keychain, which is not available here."
+        )
+    # Checked before anything moves: installing what holds no sign-in would sign Claude Code
+    # out, with the working sign-in moved aside.
+    why = not_restorable(target.path, MAX_BACKUP_BYTES) if target.path is not None else None
+    if why is not None:
+        raise NothingToDo(
+            f"The newest backup ({target.label}) is not a Claude Code sign-in ({why}), so it "
+            f"was not put back and nothing was changed. It stays in {backups_dir}; move it out "
+            "of that folder to restore the one before it."
         )
     set_aside = _set_aside(backups_dir, home, secret_store, _utc(now))
     keychain_restored = False
@@ -271,7 +289,8 @@ def _copy_then_remove(source: Path, target: Path, flags: int) -> None:
     """Another filesystem: copy into a 0600 file, make it durable, then remove the original,
     unless it changed meanwhile (then both are kept)."""
     before = source.stat()
-    data = source.read_bytes()
+    # A regular file only (a pipe here would hang the copy), of a sign-in file's size.
+    data = read_regular(source, MAX_BACKUP_BYTES)
     try:
         fd = os.open(target, flags, 0o600)
     except FileExistsError:

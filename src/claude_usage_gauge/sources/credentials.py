@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from claude_usage_gauge.core.errors import ErrorKind, UsageError
+from claude_usage_gauge.files import read_regular
 from claude_usage_gauge.sources.claude_home import LONG_LIVED_TOKEN_ENV, ClaudeHome
 
 if TYPE_CHECKING:
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 
 OAUTH_KEY = "claudeAiOauth"
 PROFILE_SCOPE = "user:profile"
+# A sign-in file is a few KiB; anything past this is not one (and is not read whole).
+MAX_CREDENTIALS_BYTES = 1024 * 1024
 # Claude Code stops using a token this long before it expires, and so do we.
 EXPIRY_MARGIN = timedelta(minutes=5)
 
@@ -77,7 +80,8 @@ def read_credentials(home: ClaudeHome, secret_store: SecretStore | None = None) 
             # beside a good file: the file decides, and this is told only if the file is no better.
             keychain_problem = problem
     try:
-        raw = path.read_bytes()
+        # Never blocks on a pipe, never reads a device or a huge (sparse) file whole.
+        raw = read_regular(path, MAX_CREDENTIALS_BYTES)
     except FileNotFoundError:
         if keychain_problem is not None:
             raise keychain_problem from None
@@ -96,6 +100,11 @@ def read_credentials(home: ClaudeHome, secret_store: SecretStore | None = None) 
         if keychain_problem is not None:
             raise keychain_problem from None
         raise
+
+
+def credentials_from_bytes(raw: bytes, location: str) -> Credentials:
+    """The sign-in a credentials file's bytes hold; UsageError when they hold none."""
+    return _parse(_decode_file(raw, Path(location)), location)
 
 
 def _not_found_message(home: ClaudeHome, store: SecretStore | None) -> str:
