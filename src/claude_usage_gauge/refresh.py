@@ -113,7 +113,7 @@ class Refresher:
             if manual:
                 # A manual refresh just made by another process may still be in flight: wait
                 # for it (the fetch lock) so this caller shows its answer, not the old numbers.
-                state = self._after_fetch_in_flight(state)
+                state = self._after_fetch_in_flight()
             return Outcome(self._forget_local_problem(state, now), False, decision)
 
         try:
@@ -145,12 +145,14 @@ class Refresher:
             return self._update(lambda s: s)
         return state
 
-    def _after_fetch_in_flight(self, state: State) -> State:
+    def _after_fetch_in_flight(self) -> State:
         try:
             with self._fetch_lock():
                 return self.current_state()
         except StoreBusy:
-            return state
+            # The wait timed out, but the store may hold the other fetch's result by now: show
+            # the state as of the end of the wait, not what was read before it.
+            return self.current_state()
 
     def decide(
         self,
