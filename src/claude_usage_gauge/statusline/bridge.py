@@ -19,6 +19,7 @@ import sys
 import time
 
 from claude_usage_gauge.core.values import finite_number
+from claude_usage_gauge.files import read_regular
 from claude_usage_gauge.statusline import bridge_file
 
 TYPE_CHECKING = False
@@ -129,11 +130,9 @@ def known_from_store(raw: object) -> tuple[Known, float | None] | None:
 
 def read_store(path: str) -> tuple[Known, float | None] | None:
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_STORE_BYTES + 1)
+        # Never blocks on a pipe, never reads a device; only a regular file of ours.
+        data = read_regular(path, MAX_STORE_BYTES, ours=True)
     except (OSError, ValueError):
-        return None
-    if len(data) > MAX_STORE_BYTES:
         return None
     try:
         return known_from_store(bridge_file.loads(data))
@@ -462,21 +461,12 @@ def start_then(command: str) -> subprocess.Popen[bytes] | None:
 
 
 def finish_then(process: subprocess.Popen[bytes], data: bytes, timeout: float) -> str | None:
-    """Its stdout once it ends (whatever its exit status), or None if it overran `timeout`."""
-    import contextlib
-    import subprocess
+    """Its stdout once it ends (whatever its exit status), or None if it overran `timeout` or
+    printed more than STDIN_LIMIT bytes (capped like stdin: Claude Code gets ours alone)."""
+    from claude_usage_gauge.statusline.then_output import read_capped
 
-    try:
-        out, _ = process.communicate(data, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_tree(process)
-        # If a grandchild still holds its stdout, leave it: we are about to exit.
-        with contextlib.suppress(subprocess.TimeoutExpired, OSError, ValueError):
-            process.communicate(timeout=1.0)
-        return None
-    except OSError:
-        return None
-    return out.decode("utf-8", errors="replace")
+    out = read_capped(process, data, timeout=timeout, limit=STDIN_LIMIT, stop=_kill_tree)
+    return None if out is None else out.decode("utf-8", errors="replace")
 
 
 def _kill_tree(process: subprocess.Popen[bytes]) -> None:
