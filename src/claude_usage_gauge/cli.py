@@ -91,10 +91,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         bridge_args = statusline.parse_bridge_args(args_list[1:])
         if bridge_args is not None:
             return statusline.bridge_command(*bridge_args)
+    # Every human output (the bridge's own line took the fast path) passes one sanitiser.
+    from claude_usage_gauge.console import protect_streams
+
+    restore_streams = protect_streams(json_output="--json" in args_list)
     parser = _parser()
     try:
         args = parser.parse_args(args_list)
     except SystemExit as exc:  # argparse exits 2 on a wrong command line, 0 for --help
+        restore_streams()
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
     command = args.command or "tray"
     try:
@@ -119,8 +124,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         import logging
 
         logging.getLogger(__name__).exception("unexpected error")
-        print(f"{APP_NAME}: unexpected error: {exc} (details are in the log)", file=sys.stderr)
+        # Some errors (MemoryError) carry no words: their name is better than nothing.
+        what = str(exc) or type(exc).__name__
+        print(f"{APP_NAME}: unexpected error: {what} (details are in the log)", file=sys.stderr)
         return 1
+    finally:
+        restore_streams()
 
 
 def gui_main() -> int:
@@ -163,7 +172,11 @@ def _setup_logging(name: str) -> None:
     try:
         setup_logging(paths.log_file if name == "tray" else paths.log_dir / f"{name}.log")
     except OSError as exc:
-        print(f"note: logging disabled ({exc.strerror})", file=sys.stderr)
+        from claude_usage_gauge.files import UnsafeFolder
+
+        # A folder that is not ours is told where it matters (status, doctor, reset), once.
+        if not isinstance(exc, UnsafeFolder):
+            print(f"note: logging disabled ({exc.strerror})", file=sys.stderr)
 
 
 def _print(text: str) -> None:
@@ -193,7 +206,16 @@ def _status(as_json: bool, refresh: bool) -> int:
 
     paths = _paths()
     settings = _settings(paths)
-    refresher = Refresher(Store(paths), settings, _claude_home(), _secret_store())
+    store = Store(paths)
+    unshared = store.unshared()
+    if unshared is not None and not refresh:
+        # No request without a place to remember it: every run would ask the server again.
+        from claude_usage_gauge.core.view import not_shared_output
+
+        for line in not_shared_output(unshared, as_json, utc_now()):
+            _print(line)
+        return EXIT_NOTHING
+    refresher = Refresher(store, settings, _claude_home(), _secret_store())
     outcome = refresher.refresh(manual=refresh)
     now = utc_now()
     view = build_view(outcome.state, now, settings)

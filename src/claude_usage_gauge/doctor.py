@@ -10,6 +10,7 @@ from datetime import timedelta
 from claude_usage_gauge import __version__
 from claude_usage_gauge.core.errors import UsageError
 from claude_usage_gauge.core.settings import Settings
+from claude_usage_gauge.core.text import clean
 from claude_usage_gauge.paths import AppPaths
 from claude_usage_gauge.sources.claude_home import LONG_LIVED_TOKEN_ENV, ClaudeHome
 from claude_usage_gauge.sources.keychain import SecretStore
@@ -53,11 +54,11 @@ def report(
                 if left > timedelta(0)
                 else f"  expired: {when}"
             )
-        lines.append(
-            f"  scopes: {' '.join(creds.scopes) if creds.scopes is not None else '(not listed)'}"
-        )
-        plan = creds.subscription_type or "unknown"
-        tier = f" (tier {creds.rate_limit_tier})" if creds.rate_limit_tier else ""
+        # The credentials' own words: shown safe and short (core.text).
+        scopes = clean(" ".join(creds.scopes), 200) if creds.scopes is not None else None
+        lines.append(f"  scopes: {scopes if scopes is not None else '(not listed)'}")
+        plan = clean(creds.subscription_type or "unknown")
+        tier = f" (tier {clean(creds.rate_limit_tier)})" if creds.rate_limit_tier else ""
         lines.append(f"  plan: {plan}{tier}")
         try:
             check_usable(creds, now)
@@ -102,6 +103,8 @@ def report(
     lines.append(f"  credential backups: {paths.backups_dir}")
     for problem in settings.problems:
         lines.append(f"  settings problem: {problem}")
+    for problem in paths.folder_problems():
+        lines.append(f"  folder problem: {problem}")
 
     backend = probe_backend()
     lines += ["", "Tray"]

@@ -52,6 +52,18 @@ class AppPaths:
     def log_file(self) -> Path:
         return self.log_dir / f"{APP_NAME}.log"
 
+    def folder_problems(self) -> list[str]:
+        """Why any of our folders that exists cannot be used (not ours alone), one sentence
+        each, naming the folder and the fix (see `folders`)."""
+        from claude_usage_gauge.folders import unsafe_folder
+
+        seen: list[str] = []
+        for folder in (self.state_dir, self.data_dir, self.log_dir, self.config_dir):
+            problem = unsafe_folder(folder) if folder.exists() else None
+            if problem is not None and problem not in seen:
+                seen.append(problem)
+        return seen
+
 
 def app_paths() -> AppPaths:
     # platformdirs is imported here, not at module level: it is small, but the statusline path

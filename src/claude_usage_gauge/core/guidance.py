@@ -120,3 +120,14 @@ def help_steps(kind: ErrorKind | None, platform: str = sys.platform) -> list[str
             "The next 'status' uses the fixed address at once; a running tray after a restart.",
         ]
     return [*login, reset_note]
+
+
+def not_shared_lines(reason: str) -> list[str]:
+    """`status` when the state folder cannot be used: say why, how to fix it, and why no request
+    was made (nothing could remember it, so every run would ask the server again)."""
+    return [
+        "No usage shown: the state folder cannot be used.",
+        f"  {reason}",
+        "Until it is fixed, nothing is kept between runs, so `status` does not ask the server "
+        "on its own; `claude-usage-gauge status --refresh` asks it anyway.",
+    ]

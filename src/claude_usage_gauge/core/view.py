@@ -11,7 +11,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from claude_usage_gauge.core.errors import CREDENTIAL_KINDS, ErrorKind, Problem
-from claude_usage_gauge.core.guidance import clock, headline, out_of_extra_usage_line
+from claude_usage_gauge.core.guidance import (
+    clock,
+    headline,
+    not_shared_lines,
+    out_of_extra_usage_line,
+)
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.core.state import HistoryPoint, State
 from claude_usage_gauge.core.text import MESSAGE_MAX, clean
@@ -312,3 +317,14 @@ def status_lines(view: View, now: datetime) -> list[str]:
         # A stored message may come from a state file we did not write: shown safe.
         lines.append(f"  {clean(view.error.message, MESSAGE_MAX)}")
     return lines
+
+
+def not_shared_output(reason: str, as_json: bool, now: datetime) -> list[str]:
+    """What `status` prints when the state folder cannot be used (see `not_shared_lines`)."""
+    if not as_json:
+        return not_shared_lines(reason)
+    import json
+
+    state = State().with_error(Problem(ErrorKind.CONFIG, reason), now)
+    view = build_view(state, now, Settings())
+    return [json.dumps(status_json(view), ensure_ascii=False)]
