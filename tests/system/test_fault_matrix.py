@@ -54,6 +54,7 @@ from claude_usage_gauge.testing.fake_api import (
     unauthorized,
     usage_body,
 )
+from claude_usage_gauge.testing.hostile import bomb, encoded, nested
 from tests.support.clock import FakeClock, start_time
 from tests.support.temp_home import NEW_TOKEN, TOKEN, TempHome
 
@@ -182,6 +183,36 @@ UNAUTHORIZED = Answer("401", lambda now, p: unauthorized(), ErrorKind.UNAUTHORIZ
 NO_SCOPE = Answer("403-scope", lambda now, p: missing_scope(), ErrorKind.MISSING_SCOPE)
 OUT_OF_EXTRA = Answer(
     "400-extra", lambda now, p: out_of_extra_usage(), ErrorKind.OUT_OF_EXTRA_USAGE
+)
+
+
+BOMB = Answer(
+    "stacked-gzip bomb (256 MiB inflated)",
+    lambda now, p: bomb(256 * 1024 * 1024, ("gzip", "gzip")),
+    ErrorKind.BAD_RESPONSE,
+)
+UNASKED_ENCODING = Answer(
+    "br-encoded body",
+    lambda now, p: Reply(200, b"\x1b\x00\x00", headers={"Content-Encoding": "br"}),
+    ErrorKind.BAD_RESPONSE,
+)
+GZIPPED_OK = Answer(
+    "ok, gzipped by a proxy",
+    lambda now, p: encoded(
+        200,
+        json.dumps(usage_body(p, 18.0, resets_in_hours=200.0, now=now)).encode(),
+        ["gzip"],
+    ),
+    None,
+)
+NESTED_429 = Answer(
+    "429 nested 60k deep, retry-after=600",
+    lambda now, p: nested(429, 60_000, headers={"Retry-After": "600"}),
+    ErrorKind.RATE_LIMITED,
+    600,
+)
+NESTED_401 = Answer(
+    "401 nested 60k deep", lambda now, p: nested(401, 60_000), ErrorKind.UNAUTHORIZED
 )
 
 
@@ -367,14 +398,37 @@ def credentials_unreadable(world: World) -> None:
     world.expected_credentials = None
 
 
+def credentials_become_fifo(world: World) -> None:
+    """A named pipe where the sign-in was: reading it must not wait for a writer."""
+    world.home.credentials_path.unlink()
+    os.mkfifo(world.home.credentials_path, 0o600)
+    world.expected_credentials = None
+
+
+def credentials_point_at_dev_zero(world: World) -> None:
+    """A symlink to /dev/zero: a file that never ends."""
+    world.home.credentials_path.unlink()
+    world.home.credentials_path.symlink_to("/dev/zero")
+    world.expected_credentials = None
+
+
+def credentials_become_sparse_gigabyte(world: World) -> None:
+    """The sign-in's bytes followed by a hole to 1 GiB (nothing on disk, a lot to read)."""
+    with world.home.credentials_path.open("r+b") as handle:
+        handle.truncate(1 << 30)
+    world.expected_credentials = None
+
+
 def restore_credentials(world: World) -> None:
     path = world.home.credentials_path
     loop = path.with_name(".credentials.loop")
     if path.is_symlink():
         path.unlink()
-        loop.unlink()
+        loop.unlink(missing_ok=True)
     elif path.is_dir():
         path.rmdir()
+    elif path.exists() and not path.is_file():
+        path.unlink()  # the pipe: writing the sign-in into it would wait for a reader
     elif path.exists():
         path.chmod(0o600)
     world.write_credentials(world.current_token)
@@ -405,6 +459,13 @@ def future_store(world: World) -> None:
 def store_file_becomes_directory(world: World) -> None:
     world.store_file.unlink(missing_ok=True)
     world.store_file.mkdir()
+    _destroyed(world)
+
+
+def store_file_becomes_fifo(world: World) -> None:
+    """A named pipe at the state file: every reader must pass it by, the next write replaces it."""
+    world.store_file.unlink(missing_ok=True)
+    os.mkfifo(world.store_file, 0o600)
     _destroyed(world)
 
 
@@ -525,6 +586,23 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario("schema drift that still parses", (Phase(minutes(60), (UNKNOWN_KEYS, LIMITS_ONLY)),)),
     Scenario(
+        "compressed bodies: bombs, unasked encodings, a gzipping proxy",
+        (
+            Phase(minutes(10)),
+            Phase(minutes(40), (BOMB, UNASKED_ENCODING, GZIPPED_OK, BOMB)),
+            Phase(minutes(20), (GZIPPED_OK,)),
+        ),
+    ),
+    _storm(NESTED_429),
+    Scenario(
+        "401 nested 60k deep, then a new sign-in",
+        (
+            Phase(minutes(10)),
+            Phase(minutes(60), (NESTED_401,)),
+            Phase(minutes(20), events=(relogin(NEW_TOKEN),)),
+        ),
+    ),
+    Scenario(
         "out of extra usage",
         (Phase(minutes(10)), Phase(minutes(40), (OUT_OF_EXTRA,)), Phase(minutes(10))),
     ),
@@ -558,7 +636,13 @@ SCENARIOS: tuple[Scenario, ...] = (
         "replaced by a directory", credentials_become_directory, ErrorKind.BAD_CREDENTIALS
     ),
     _credentials_fault("unreadable", credentials_unreadable, ErrorKind.BAD_CREDENTIALS),
+    _credentials_fault("a named pipe", credentials_become_fifo, ErrorKind.BAD_CREDENTIALS),
+    _credentials_fault("/dev/zero", credentials_point_at_dev_zero, ErrorKind.BAD_CREDENTIALS),
+    _credentials_fault(
+        "a sparse gigabyte", credentials_become_sparse_gigabyte, ErrorKind.BAD_CREDENTIALS
+    ),
     _store_fault("torn mid-run", tear_store),
+    _store_fault("file is a named pipe", store_file_becomes_fifo),
     _store_fault("garbage", garbage_store),
     _store_fault("from a future version", future_store),
     _store_fault("file is a directory", store_file_becomes_directory, store_file_back),

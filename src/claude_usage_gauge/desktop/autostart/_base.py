@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -101,13 +102,37 @@ def _same_command(found: list[str], wanted: list[str]) -> bool:
     return found == wanted
 
 
+# Folders made on the way (~/.config, autostart/, LaunchAgents/) get this mode whatever the
+# umask: 0700, as the XDG base directory spec asks of a config home made for the user.
+NEW_FOLDER_MODE = 0o700
+
+
 def write_shared_file(path: Path, data: bytes) -> None:
     """Write atomically with mode 0644: login entries are read by the session, and hold no secret.
 
-    The folder is created when missing, with the usual 0755: it belongs to the desktop, not to us.
+    Missing folders are made with an explicit mode: with `umask 000` a plain mkdir made
+    ~/.config and its autostart/ 0777, writable by every user on the machine.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folders(path.parent, NEW_FOLDER_MODE)
     write_atomically(path, data, mode=0o644)
+
+
+def make_folders(folder: Path, mode: int) -> None:
+    """Make `folder` and its missing parents, each with exactly `mode`; existing ones are left."""
+    missing: list[Path] = []
+    current = folder
+    while not current.is_dir():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for each in reversed(missing):
+        try:
+            each.mkdir(mode)
+        except FileExistsError:
+            continue  # made meanwhile: not ours to change
+        if os.name == "posix":
+            os.chmod(each, mode)  # mkdir's mode went through the umask
 
 
 def remove_file(path: Path) -> bool:
