@@ -1,8 +1,9 @@
 """What the command line writes: safe for a terminal, and never stopped by its encoding.
 
 Every write to stdout and stderr passes one sanitiser (`core.text`): a control character, bidi
-control or line separator from the server, the credentials or a state file is written as a
-`\\uXXXX` escape, which a terminal shows as text and a JSON reader takes for the same character.
+control or line separator from the server, the credentials or a state file is written escaped
+(`\\x1b`, `\\u202e`), which a terminal shows as text; under `--json` as a `\\u001b` escape,
+which a JSON reader takes for the very same character.
 A terminal that cannot show a character (ASCII, Latin-1) gets a plain stand-in ("·" as "-",
 "…" as "...", "é" as "e", else "?"); `--json` gets a JSON escape instead, so its values stay exact.
 """
@@ -15,7 +16,7 @@ import unicodedata
 from collections.abc import Callable
 from typing import TextIO
 
-from claude_usage_gauge.core.text import escape_json
+from claude_usage_gauge.core.text import clean_lines, escape_json
 
 DEGRADE = "claude-usage-gauge-degrade"
 JSON_ESCAPE = "claude-usage-gauge-json"
@@ -74,19 +75,20 @@ codecs.register_error(JSON_ESCAPE, _json_escape)
 class SafeStream:
     """A text stream whose every write is sanitised; everything else is the wrapped stream's."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, *, json_output: bool = False) -> None:
         self.stream = stream
+        self._escape = _json_lines if json_output else clean_lines
 
     def write(self, text: str) -> int:
-        self.stream.write(escape_json(text) if "\n" not in text else _lines(text))
+        self.stream.write(self._escape(text))
         return len(text)
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.stream, name)
 
 
-def _lines(text: str) -> str:
-    # Line breaks the program writes pass; every other unsafe character is escaped.
+def _json_lines(text: str) -> str:
+    # Line breaks the program writes pass; every other unsafe character becomes a \u escape.
     return "\n".join(escape_json(line) for line in text.split("\n"))
 
 
@@ -104,7 +106,7 @@ def protect_streams(*, json_output: bool = False) -> Callable[[], None]:
                 reconfigure(errors=handler)
             except (OSError, ValueError):
                 pass
-        setattr(sys, name, SafeStream(stream))
+        setattr(sys, name, SafeStream(stream, json_output=json_output and name == "stdout"))
 
     def restore() -> None:
         sys.stdout, sys.stderr = originals
