@@ -63,7 +63,7 @@ def unsafe_folder(path: str | os.PathLike[str], *, ours: bool = True) -> str | N
         return None
     me = os.geteuid()
     for current, info in chain:
-        if current == folder and info.st_uid == me:
+        if ours and current == folder and info.st_uid == me:
             continue  # our own folder: its mode is ours to narrow (ensure_private_dir does)
         if info.st_mode & stat.S_IWOTH and not info.st_mode & stat.S_ISVTX:
             return (
@@ -84,6 +84,18 @@ def unsafe_folder(path: str | os.PathLike[str], *, ours: bool = True) -> str | N
         if info.st_uid not in (0, me):
             return _not_ours(current, info.st_uid, me, folder)
     return None
+
+
+def unsafe_place(path: str | os.PathLike[str]) -> str | None:
+    """Like `unsafe_folder`, for a folder that may not exist yet: then the nearest existing
+    folder on the way is judged as the place it would be made in."""
+    current = os.path.abspath(os.fspath(path))
+    while not os.path.isdir(current):
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+    return unsafe_folder(current, ours=current == os.path.abspath(os.fspath(path)))
 
 
 def _not_ours(culprit: str, uid: int, me: int, folder: str) -> str:

@@ -21,7 +21,7 @@ from claude_usage_gauge.core.state import STORE_VERSION, State
 from claude_usage_gauge.core.usage import Usage, merge_bridged, parse_statusline
 from claude_usage_gauge.core.values import finite_number
 from claude_usage_gauge.files import ensure_private_dir, open_regular, write_private_file
-from claude_usage_gauge.folders import unsafe_folder
+from claude_usage_gauge.folders import unsafe_place
 from claude_usage_gauge.paths import AppPaths
 
 log = logging.getLogger(__name__)
@@ -72,11 +72,9 @@ class Store:
         return state
 
     def unshared(self) -> str | None:
-        """Why the state folder cannot be shared (it is not ours alone), or None when it can.
-
-        A folder that does not exist yet is fine: it is made private when first written.
-        """
-        return unsafe_folder(self.paths.state_dir)
+        """Why the state folder cannot be shared (it, or the folder it would be made in, is not
+        ours alone), or None when it can."""
+        return unsafe_place(self.paths.state_dir)
 
     def _tell_once(self, problem: str) -> None:
         if problem not in self._told:
