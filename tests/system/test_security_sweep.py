@@ -16,6 +16,8 @@ import os
 import re
 import secrets
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -249,6 +251,9 @@ def assert_private(home: CliHome, *, roots: bool = True, min_files: int = 4) -> 
     settings = home.claude_dir / "settings.json"
     if settings.exists():
         assert stat.S_IMODE(settings.stat().st_mode) == 0o600
+    # Our backups of it copy the user's settings: private, whatever the original's mode.
+    for saved in home.claude_dir.glob("settings.json.*.bak"):
+        assert stat.S_IMODE(saved.stat().st_mode) == 0o600, saved
 
 
 @pytest.mark.parametrize(
@@ -434,3 +439,56 @@ def test_keychain_reset_writes_no_secret_even_without_a_file(tmp_path: Path) -> 
     restore_credentials(backups_dir, ClaudeHome.from_environ(env), store)
     assert not _disk_leaks(tmp_path)
     assert os.listdir(backups_dir) == []
+
+
+# -- the hostile-input cases, in one home, with this sweep's token ---------------------------------
+
+KILLED_RESET = """
+import os, signal, sys
+import claude_usage_gauge.sources.credential_backups as backups
+backups._move = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
+from claude_usage_gauge.cli import main
+sys.exit(main(["credentials", "reset", "--yes"]))
+"""
+
+
+def test_the_hostile_cases_leak_nothing_and_write_only_private_files(tmp_path: Path) -> None:
+    """Every file the hostile-input cases make (placeholders, settings backups, the files that
+    replace named pipes, logs of refused bodies) is searched, and every output."""
+    hostile = [
+        bomb(64 * 1024 * 1024, ("gzip", "gzip")),
+        nested(429, 60_000, headers={"Retry-After": "1"}),
+        reason_echo(500, f"echo {RANDOM_PART}"),
+        api_error(500, "api_error", f"\x1b]52;c;{RANDOM_PART}\x07"),
+    ]
+    with FakeUsageAPI(hostile) as fake:
+        home = new_home(tmp_path / "home", fake.url)
+        sweep = Sweep(home, [])
+        for _ in hostile:
+            sweep.run("status", "--refresh")
+        run_state_readers(sweep)
+        # Named pipes where our files were: passed by, then replaced.
+        for name in ("state.json", "bridge.json"):
+            (home.state_dir / name).unlink(missing_ok=True)
+            os.mkfifo(home.state_dir / name, 0o600)
+        run_state_readers(sweep)
+        # A handwritten settings file: edited in place, backed up privately, given back.
+        home.claude_dir.joinpath("settings.json").write_bytes(b'{"n": 1e400,\n "model": "x"}\n')
+        home.claude_dir.joinpath("settings.json").chmod(0o644)
+        assert sweep.run("statusline", "install").returncode == 0
+        assert sweep.run("statusline", "uninstall").returncode == 0
+        # A reset killed between claim and move, then list, restore, and a real round trip.
+        killed = subprocess.run(
+            [sys.executable, "-c", KILLED_RESET], env=home.env, capture_output=True, check=False
+        )
+        sweep.outputs += [("killed reset", killed.stdout.decode() + killed.stderr.decode())]
+        sweep.run("credentials", "list")
+        assert sweep.run("credentials", "restore", "--yes").returncode == 1
+        assert sweep.run("credentials", "reset", "--yes").returncode == 0
+        assert sweep.run("credentials", "restore", "--yes").returncode == 0
+        run_state_readers(sweep)
+    for name in ("state.json", "bridge.json"):
+        assert stat.S_ISREG((home.state_dir / name).lstat().st_mode)
+    sweep.assert_no_leak()
+    home.claude_dir.joinpath("settings.json").unlink()  # the user's own (0644) file
+    assert_private(home, roots=False)
