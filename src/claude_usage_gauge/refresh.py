@@ -234,8 +234,13 @@ class Refresher:
         return memory
 
     def _update(self, change: Callable[[State], State]) -> State:
+        interval = self.settings.poll_interval
+
+        def stamped(state: State) -> State:
+            return replace(change(state), poll_interval=interval)
+
         try:
-            state = self.store.update(change)
+            state = self.store.update(stamped)
         except (OSError, StoreBusy) as exc:
             # A read-only or full disk must not stop the app, nor make it forget its gate (or
             # every turn would ask the server again): carry on in memory until writes work.
@@ -244,7 +249,7 @@ class Refresher:
             base = self.current_state()
             if len(base.salt) < 16:
                 base = replace(base, salt=os.urandom(16))
-            self._memory = change(base)
+            self._memory = stamped(base)
             return self._memory
         self._memory = None
         return state

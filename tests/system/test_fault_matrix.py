@@ -36,8 +36,9 @@ import pytest
 from claude_usage_gauge.core.errors import CREDENTIAL_KINDS, TRANSIENT_KINDS, ErrorKind, UsageError
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.core.state import State
-from claude_usage_gauge.core.usage import FIVE_HOUR, Usage
+from claude_usage_gauge.core.usage import Usage
 from claude_usage_gauge.core.view import DisplayState, View, build_view
+from claude_usage_gauge.core.window_ids import FIVE_HOUR
 from claude_usage_gauge.refresh import Outcome, Refresher
 from claude_usage_gauge.sources import api as api_module
 from claude_usage_gauge.sources.claude_home import ClaudeHome

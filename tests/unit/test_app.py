@@ -14,8 +14,9 @@ import pytest
 
 from claude_usage_gauge.core.gauge import GaugeState
 from claude_usage_gauge.core.settings import Settings
-from claude_usage_gauge.core.usage import FIVE_HOUR, SEVEN_DAY, Usage, Window
+from claude_usage_gauge.core.usage import Usage, Window
 from claude_usage_gauge.core.view import DisplayState, View
+from claude_usage_gauge.core.window_ids import FIVE_HOUR, SEVEN_DAY
 from claude_usage_gauge.desktop.app import single_instance
 from claude_usage_gauge.desktop.tray import gauge_view
 from claude_usage_gauge.paths import AppPaths

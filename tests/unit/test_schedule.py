@@ -22,7 +22,8 @@ from claude_usage_gauge.core.schedule import (
     record_failure,
     record_success,
 )
-from claude_usage_gauge.core.settings import DEFAULT_POLL_INTERVAL, Settings
+from claude_usage_gauge.core.settings import Settings
+from claude_usage_gauge.core.staleness import DEFAULT_POLL_INTERVAL
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 INTERVAL = timedelta(seconds=DEFAULT_POLL_INTERVAL)

@@ -13,8 +13,6 @@ from hypothesis import strategies as st
 
 from claude_usage_gauge.core.errors import ErrorKind, UsageError
 from claude_usage_gauge.core.usage import (
-    FIVE_HOUR,
-    SEVEN_DAY,
     ExtraUsage,
     Usage,
     Window,
@@ -23,6 +21,7 @@ from claude_usage_gauge.core.usage import (
     parse_statusline,
     parse_usage,
 )
+from claude_usage_gauge.core.window_ids import FIVE_HOUR, SEVEN_DAY
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 RESET_5H = "2026-03-10T14:30:00.123456+00:00"

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from claude_usage_gauge.core.guidance import USAGE_PAGE, help_steps
-from claude_usage_gauge.core.usage import FIVE_HOUR, SEVEN_DAY
 from claude_usage_gauge.core.view import (
     View,
     error_line,
@@ -22,6 +21,7 @@ from claude_usage_gauge.core.view import (
     source_line,
     window_line,
 )
+from claude_usage_gauge.core.window_ids import FIVE_HOUR, SEVEN_DAY
 
 WRAP = 60
 

@@ -12,12 +12,11 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from claude_usage_gauge.core.errors import ErrorKind, UsageError
-from claude_usage_gauge.core.values import finite_number, parse_iso
+from claude_usage_gauge.core.values import finite_number, parse_iso, reset_epoch
+from claude_usage_gauge.core.window_ids import FIVE_HOUR, SEVEN_DAY
 
 Source = Literal["api", "statusline"]
 
-FIVE_HOUR = "five_hour"
-SEVEN_DAY = "seven_day"
 
 # Flat top-level keys that look like windows but are not.
 _NOT_WINDOWS = frozenset({"extra_usage", "limits", "spend"})
@@ -34,8 +33,6 @@ _LIMIT_KIND_IDS = {"session": FIVE_HOUR, "weekly_all": SEVEN_DAY}
 _MODEL_FAMILIES = ("opus", "sonnet", "haiku")
 # Anything at or before this is the service's way of saying "no reset scheduled"; anything after
 # the later bound is nonsense that would only overflow local-time arithmetic downstream.
-_NO_RESET_BEFORE = datetime(2000, 1, 1, tzinfo=UTC)
-_NO_RESET_AFTER = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,22 +172,8 @@ def _percent(raw: object) -> float | None:
 
 def _reset_time(raw: object) -> datetime | None:
     """ISO-8601 text or epoch seconds/milliseconds; the epoch itself means no reset."""
-    value: datetime | None
-    if isinstance(raw, str):
-        value = parse_iso(raw)
-    else:
-        number = finite_number(raw)
-        if number is None:
-            return None
-        if number > 1e11:  # milliseconds
-            number /= 1000.0
-        try:
-            value = datetime.fromtimestamp(number, tz=UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
-    if value is None or value <= _NO_RESET_BEFORE or value >= _NO_RESET_AFTER:
-        return None
-    return value
+    epoch = reset_epoch(raw)
+    return None if epoch is None else datetime.fromtimestamp(epoch, tz=UTC)
 
 
 def _slug(text: str) -> str:

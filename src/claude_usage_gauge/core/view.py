@@ -13,15 +13,10 @@ from enum import StrEnum
 from claude_usage_gauge.core.errors import CREDENTIAL_KINDS, ErrorKind, Problem
 from claude_usage_gauge.core.guidance import clock, headline, out_of_extra_usage_line
 from claude_usage_gauge.core.settings import Settings
+from claude_usage_gauge.core.staleness import numbers_are_stale
 from claude_usage_gauge.core.state import HistoryPoint, State
-from claude_usage_gauge.core.usage import (
-    FIVE_HOUR,
-    SEVEN_DAY,
-    ExtraUsage,
-    Usage,
-    Window,
-    apply_resets,
-)
+from claude_usage_gauge.core.usage import ExtraUsage, Usage, Window, apply_resets
+from claude_usage_gauge.core.window_ids import FIVE_HOUR, SEVEN_DAY
 
 TOOLTIP_MAX = 127  # Windows truncates tray tooltips beyond this
 # How far back the pace looks, and how much history it needs, per kind of window: a session's
@@ -65,19 +60,17 @@ def is_stale(state: State, now: datetime, interval: timedelta) -> bool:
     snapshot = state.snapshot
     if snapshot is None:
         return False
-    age = now - snapshot.fetched_at
-    # Numbers Claude Code handed over within the poll interval are current, whatever the API or
-    # the sign-in says; any other failure since the numbers means they could not be refreshed.
-    bridged_recently = snapshot.source == "statusline" and age < interval
-    if (
+    failed_since = (
         state.error_at is not None
         and state.last_error is not None
         and state.error_at >= snapshot.fetched_at
-        and not bridged_recently
-    ):
-        return True
-    # Two missed polls and a minute of grace: past this, the numbers are old news.
-    return age > interval * 2 + timedelta(minutes=1)
+    )
+    return numbers_are_stale(
+        (now - snapshot.fetched_at).total_seconds(),
+        interval.total_seconds(),
+        failed_since=failed_since,
+        from_statusline=snapshot.source == "statusline",
+    )
 
 
 def superseded(state: State, now: datetime) -> bool:

@@ -21,8 +21,8 @@ from claude_usage_gauge.core.menu import Entry, MenuContext, build_menu
 from claude_usage_gauge.core.notices import Notice, NoticeMemory, notices_for
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.core.state import State
-from claude_usage_gauge.core.usage import FIVE_HOUR, SEVEN_DAY
 from claude_usage_gauge.core.view import DisplayState, View, build_view, tooltip
+from claude_usage_gauge.core.window_ids import FIVE_HOUR, SEVEN_DAY
 from claude_usage_gauge.refresh import utc_now
 
 log = logging.getLogger(__name__)
