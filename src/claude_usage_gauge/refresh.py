@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from claude_usage_gauge.core.errors import CREDENTIAL_KINDS, ErrorKind, Problem, UsageError
+from claude_usage_gauge.core.errors import Problem, UsageError
 from claude_usage_gauge.core.schedule import (
     Decision,
     next_attempt,
@@ -216,7 +216,7 @@ class Refresher:
 
     def _forget_local_problem(self, state: State, now: datetime) -> State:
         """A credentials problem found earlier is cured once the credentials read fine again."""
-        if state.last_error is None or state.last_error.kind not in _LOCAL_KINDS:
+        if state.last_error is None or not state.last_error.kind.found_locally:
             return state
         return self._update(lambda s: s.with_error(None, now) if _is_local(s) else s)
 
@@ -270,10 +270,7 @@ class Refresher:
             lock.__exit__(None, None, None)
 
 
-# Problems found without a request (credentials, a refused address); the server-reported ones
-# (401, 403) stay until a request succeeds.
-_LOCAL_KINDS = frozenset((CREDENTIAL_KINDS - {ErrorKind.UNAUTHORIZED}) | {ErrorKind.CONFIG})
-
-
 def _is_local(state: State) -> bool:
-    return state.last_error is not None and state.last_error.kind in _LOCAL_KINDS
+    # Found without a request (credentials, a refused address); the server-reported ones (401)
+    # stay until a request succeeds.
+    return state.last_error is not None and state.last_error.kind.found_locally

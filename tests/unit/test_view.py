@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from claude_usage_gauge.core.display_state import DisplayState
 from claude_usage_gauge.core.errors import ErrorKind, Problem
 from claude_usage_gauge.core.guidance import clock
 from claude_usage_gauge.core.settings import Settings
@@ -20,7 +21,6 @@ from claude_usage_gauge.core.state import HistoryPoint, State, append_history
 from claude_usage_gauge.core.usage import ExtraUsage, Usage, Window, parse_usage
 from claude_usage_gauge.core.view import (
     TOOLTIP_MAX,
-    DisplayState,
     View,
     build_view,
     duration,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from claude_usage_gauge.core.errors import ErrorKind, UsageError
@@ -20,15 +20,36 @@ Source = Literal["api", "statusline"]
 
 # Flat top-level keys that look like windows but are not.
 _NOT_WINDOWS = frozenset({"extra_usage", "limits", "spend"})
-_KNOWN_LABELS = {
-    FIVE_HOUR: "5-hour session",
-    SEVEN_DAY: "Week (all models)",
-    "seven_day_opus": "Week (Opus)",
-    "seven_day_sonnet": "Week (Sonnet)",
-    "seven_day_haiku": "Week (Haiku)",
-    "seven_day_oauth_apps": "Week (apps)",
+
+
+@dataclass(frozen=True, slots=True)
+class WindowKind:
+    """Everything about one kind of window, in one place."""
+
+    label: str  # the menu's and status's name for it
+    short_label: str | None = None  # the tooltip's, where it has one
+    pace_name: str | None = None  # "At this pace the <name> limit…"; None: no pace line
+    # How far back the pace looks, and how much history it needs: a session's pace is its last
+    # three quarters of an hour; a week's needs hours, or one busy burst would "predict" the
+    # weekly limit for Monday.
+    pace_lookback: timedelta = timedelta(0)
+    pace_min_span: timedelta = timedelta(0)
+
+
+# The order of this table is the order windows are shown in; unknown kinds come after it.
+WINDOW_KINDS: dict[str, WindowKind] = {
+    FIVE_HOUR: WindowKind(
+        "5-hour session", "5h", "session", timedelta(minutes=45), timedelta(minutes=5)
+    ),
+    SEVEN_DAY: WindowKind(
+        "Week (all models)", "week", "weekly", timedelta(hours=24), timedelta(hours=3)
+    ),
+    "seven_day_opus": WindowKind("Week (Opus)"),
+    "seven_day_sonnet": WindowKind("Week (Sonnet)"),
+    "seven_day_haiku": WindowKind("Week (Haiku)"),
+    "seven_day_oauth_apps": WindowKind("Week (apps)"),
 }
-_SHORT_LABELS = {FIVE_HOUR: "5h", SEVEN_DAY: "week"}
+_ORDER = {window_id: rank for rank, window_id in enumerate(WINDOW_KINDS)}
 _LIMIT_KIND_IDS = {"session": FIVE_HOUR, "weekly_all": SEVEN_DAY}
 _MODEL_FAMILIES = ("opus", "sonnet", "haiku")
 # Anything at or before this is the service's way of saying "no reset scheduled"; anything after
@@ -48,8 +69,12 @@ class Window:
     as_of: datetime | None = None
 
     @property
+    def kind(self) -> WindowKind:
+        return WINDOW_KINDS.get(self.id) or WindowKind(self.label)
+
+    @property
     def short_label(self) -> str:
-        return _SHORT_LABELS.get(self.id, self.label)
+        return self.kind.short_label or self.label
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,8 +206,8 @@ def _slug(text: str) -> str:
 
 
 def _label_for(window_id: str) -> str:
-    if window_id in _KNOWN_LABELS:
-        return _KNOWN_LABELS[window_id]
+    if window_id in WINDOW_KINDS:
+        return WINDOW_KINDS[window_id].label
     if window_id.startswith("seven_day_"):
         return f"Week ({window_id.removeprefix('seven_day_').replace('_', ' ')})"
     return window_id.replace("_", " ").capitalize()
@@ -268,8 +293,7 @@ def _scope_name(scope: object) -> str | None:
 
 
 def _order(window: Window) -> tuple[int, str]:
-    rank = {FIVE_HOUR: 0, SEVEN_DAY: 1}.get(window.id, 2)
-    return (rank, window.id)
+    return (_ORDER.get(window.id, len(_ORDER)), window.id)
 
 
 def _extra_usage(raw: object) -> ExtraUsage | None:
@@ -341,7 +365,7 @@ def parse_statusline(raw: object, received_at: datetime) -> Usage | None:
         windows.append(
             Window(
                 id=wid,
-                label=_KNOWN_LABELS[wid],
+                label=WINDOW_KINDS[wid].label,
                 percent=percent,
                 resets_at=_reset_time(part.get("resets_at")),
             )
