@@ -257,17 +257,12 @@ class Refresher:
     @contextlib.contextmanager
     def _fetch_lock(self) -> Iterator[None]:
         """The cross-process fetch lock; without it (unwritable directory) we fetch alone."""
-        try:
-            lock = self.store.fetch_lock(FETCH_LOCK_WAIT)
-            lock.__enter__()
-        except OSError as exc:
-            log.warning("fetch lock unavailable (%s); going on without it", exc)
+        with contextlib.ExitStack() as stack:
+            try:
+                stack.enter_context(self.store.fetch_lock(FETCH_LOCK_WAIT))
+            except OSError as exc:
+                log.warning("fetch lock unavailable (%s); going on without it", exc)
             yield
-            return
-        try:
-            yield
-        finally:
-            lock.__exit__(None, None, None)
 
 
 def _is_local(state: State) -> bool:

@@ -686,11 +686,11 @@ def test_a_hanging_then_is_killed_with_its_children(env: dict[str, str], tmp_pat
 
 
 def test_then_timeout_only_shortens() -> None:
-    assert then_timeout({}) == THEN_TIMEOUT_SECONDS
-    assert then_timeout({THEN_TIMEOUT_ENV: "1.5"}) == 1.5
-    assert then_timeout({THEN_TIMEOUT_ENV: "600"}) == THEN_TIMEOUT_SECONDS
-    assert then_timeout({THEN_TIMEOUT_ENV: "-1"}) == THEN_TIMEOUT_SECONDS
-    assert then_timeout({THEN_TIMEOUT_ENV: "soon"}) == THEN_TIMEOUT_SECONDS
+    assert then_timeout(None) == THEN_TIMEOUT_SECONDS
+    assert then_timeout("1.5") == 1.5
+    assert then_timeout("600") == THEN_TIMEOUT_SECONDS
+    assert then_timeout("-1") == THEN_TIMEOUT_SECONDS
+    assert then_timeout("soon") == THEN_TIMEOUT_SECONDS
 
 
 # -- in-process: the pure parts and the injectables ----------------------------------------------

@@ -206,9 +206,14 @@ def bridge_command(
             ours = ""
         theirs = None
         if process is not None:
-            from claude_usage_gauge.statusline.then import finish_then, then_timeout
+            from claude_usage_gauge.statusline.then import (
+                THEN_TIMEOUT_ENV,
+                finish_then,
+                then_timeout,
+            )
 
-            theirs = finish_then(process, data, then_timeout(os.environ))
+            timeout = then_timeout(os.environ.get(THEN_TIMEOUT_ENV))
+            theirs = finish_then(process, data, timeout)
         text = combine(theirs, ours)
         if text:
             out = out or _default_stdout()

@@ -10,16 +10,17 @@ import os
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
-    from collections.abc import Mapping
 
 THEN_TIMEOUT_SECONDS = 5.0
 # Shortens (never lengthens) the --then timeout; the tests use it to avoid a 5 s wait.
 THEN_TIMEOUT_ENV = "CLAUDE_USAGE_GAUGE_THEN_TIMEOUT"
 
 
-def then_timeout(environ: Mapping[str, str]) -> float:
+def then_timeout(configured: str | None) -> float:
+    """The timeout for the user's command: `configured` (THEN_TIMEOUT_ENV's value) may only
+    shorten the default."""
     try:
-        wanted = float(environ.get(THEN_TIMEOUT_ENV, ""))
+        wanted = float(configured or "")
     except ValueError:
         return THEN_TIMEOUT_SECONDS
     if not 0 < wanted < THEN_TIMEOUT_SECONDS:
