@@ -15,7 +15,8 @@ from pathlib import Path
 
 from claude_usage_gauge import APP_NAME
 from claude_usage_gauge.core.state import State
-from claude_usage_gauge.core.usage import Usage, parse_usage
+from claude_usage_gauge.core.usage import Usage
+from claude_usage_gauge.core.usage_parser import parse_usage
 from claude_usage_gauge.paths import AppPaths
 from claude_usage_gauge.store import Store
 from claude_usage_gauge.testing.desktop import TrayHome, running_desktop, wait_until

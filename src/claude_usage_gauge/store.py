@@ -19,7 +19,8 @@ from datetime import UTC, datetime
 
 from claude_usage_gauge.core.state import State
 from claude_usage_gauge.core.state_format import MAX_STORE_BYTES, STORE_VERSION
-from claude_usage_gauge.core.usage import Usage, merge_bridged, parse_statusline
+from claude_usage_gauge.core.usage import Usage, merge_bridged
+from claude_usage_gauge.core.usage_parser import parse_statusline
 from claude_usage_gauge.core.values import finite_number
 from claude_usage_gauge.files import ensure_private_dir, write_private_file
 from claude_usage_gauge.paths import AppPaths

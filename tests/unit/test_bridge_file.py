@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from claude_usage_gauge import APP_NAME
-from claude_usage_gauge.core.usage import parse_statusline
+from claude_usage_gauge.core.usage_parser import parse_statusline
 from claude_usage_gauge.statusline import bridge_file
 from claude_usage_gauge.statusline.bridge_file import (
     BRIDGE_FILE_NAME,

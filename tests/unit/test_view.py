@@ -18,7 +18,8 @@ from claude_usage_gauge.core.errors import ErrorKind, Problem
 from claude_usage_gauge.core.guidance import clock
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.core.state import HistoryPoint, State, append_history
-from claude_usage_gauge.core.usage import ExtraUsage, Usage, Window, parse_usage
+from claude_usage_gauge.core.usage import ExtraUsage, Usage, Window
+from claude_usage_gauge.core.usage_parser import parse_usage
 from claude_usage_gauge.core.view import (
     TOOLTIP_MAX,
     View,

@@ -23,7 +23,8 @@ import httpx
 
 from claude_usage_gauge import __version__
 from claude_usage_gauge.core.errors import ErrorKind, UsageError
-from claude_usage_gauge.core.usage import Usage, parse_usage
+from claude_usage_gauge.core.usage import Usage
+from claude_usage_gauge.core.usage_parser import parse_usage
 from claude_usage_gauge.sources.api_base import is_loopback, validate_api_base
 
 logger = logging.getLogger(__name__)
