@@ -15,7 +15,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from claude_usage_gauge.core.gauge import GaugeState, GaugeView, render
+from claude_usage_gauge.core.display_state import DisplayState
+from claude_usage_gauge.core.gauge import GaugeView, render
 
 SIZES = (16, 22, 24, 32, 48, 64, 128, 256)
 TARGET_SIZE = 64
@@ -35,7 +36,7 @@ def _time_ms(view: GaugeView, size: int, runs: int, monochrome: bool) -> tuple[f
 
 
 def bench(runs: int) -> None:
-    view = GaugeView(GaugeState.FRESH, 42.0, 18.0)
+    view = GaugeView(DisplayState.FRESH, 42.0, 18.0)
     print(f"gauge render, {runs} runs per cell (ms)")
     print(f"{'size':>5} | {'colour median':>13} {'p95':>7} | {'mono median':>11} {'p95':>7}")
     print("-" * 54)
@@ -58,17 +59,17 @@ def bench(runs: int) -> None:
 _LIGHT = (240, 240, 240, 255)
 _DARK = (32, 32, 32, 255)
 _ROWS: tuple[tuple[str, GaugeView], ...] = (
-    ("fresh ok 42/18", GaugeView(GaugeState.FRESH, 42.0, 18.0)),
-    ("fresh warn 80/55", GaugeView(GaugeState.FRESH, 80.0, 55.0)),
-    ("fresh crit 95/92", GaugeView(GaugeState.FRESH, 95.0, 92.0)),
-    ("fresh 100/100", GaugeView(GaugeState.FRESH, 100.0, 100.0)),
-    ("stale ok 42/18", GaugeView(GaugeState.STALE, 42.0, 18.0)),
-    ("stale crit 95", GaugeView(GaugeState.STALE, 95.0, 60.0)),
-    ("rate-lim warn 80", GaugeView(GaugeState.RATE_LIMITED, 80.0, 55.0)),
-    ("error ok 42", GaugeView(GaugeState.ERROR, 42.0, 18.0)),
-    ("error no data", GaugeView(GaugeState.ERROR, None, None)),
-    ("signed out", GaugeView(GaugeState.SIGNED_OUT, None, None)),
-    ("starting", GaugeView(GaugeState.STARTING, None, None)),
+    ("fresh ok 42/18", GaugeView(DisplayState.FRESH, 42.0, 18.0)),
+    ("fresh warn 80/55", GaugeView(DisplayState.FRESH, 80.0, 55.0)),
+    ("fresh crit 95/92", GaugeView(DisplayState.FRESH, 95.0, 92.0)),
+    ("fresh 100/100", GaugeView(DisplayState.FRESH, 100.0, 100.0)),
+    ("stale ok 42/18", GaugeView(DisplayState.STALE, 42.0, 18.0)),
+    ("stale crit 95", GaugeView(DisplayState.STALE, 95.0, 60.0)),
+    ("rate-lim warn 80", GaugeView(DisplayState.RATE_LIMITED, 80.0, 55.0)),
+    ("error ok 42", GaugeView(DisplayState.ERROR, 42.0, 18.0)),
+    ("error no data", GaugeView(DisplayState.ERROR, None, None)),
+    ("signed out", GaugeView(DisplayState.SIGNED_OUT, None, None)),
+    ("starting", GaugeView(DisplayState.STARTING, None, None)),
 )
 
 

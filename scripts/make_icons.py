@@ -14,11 +14,12 @@ from pathlib import Path
 
 from PIL import Image
 
-from claude_usage_gauge.core.gauge import GaugeState, GaugeView, render
+from claude_usage_gauge.core.display_state import DisplayState
+from claude_usage_gauge.core.gauge import GaugeView, render
 
 APP_ID = "claude-usage-gauge"
 # A typical reading: the icon should look like the app at work, not empty or alarming.
-VIEW = GaugeView(GaugeState.FRESH, session_percent=42.0, week_percent=18.0)
+VIEW = GaugeView(DisplayState.FRESH, session_percent=42.0, week_percent=18.0)
 PNG_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)  # 256 is the largest an .ico entry can hold
 ICNS_SIZES = (32, 64, 128, 256, 512, 1024)  # the sizes the .icns writer stores

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from claude_usage_gauge import APP_NAME
 from claude_usage_gauge.core.state import State
-from claude_usage_gauge.core.usage import Usage, parse_usage
+from claude_usage_gauge.core.usage import Usage
+from claude_usage_gauge.core.usage_parser import parse_usage
 from claude_usage_gauge.paths import AppPaths
 from claude_usage_gauge.store import Store
 from claude_usage_gauge.testing.desktop import TrayHome, running_desktop, wait_until
@@ -30,17 +31,18 @@ def gauge_states() -> None:
     """The icon's states and levels at 64 px, on a light and a dark panel."""
     from PIL import Image
 
-    from claude_usage_gauge.core.gauge import GaugeState, GaugeView, render
+    from claude_usage_gauge.core.display_state import DisplayState
+    from claude_usage_gauge.core.gauge import GaugeView, render
 
     views = [
-        GaugeView(GaugeState.FRESH, 42, 18),
-        GaugeView(GaugeState.FRESH, 80, 55),
-        GaugeView(GaugeState.FRESH, 95, 92),
-        GaugeView(GaugeState.STALE, 42, 18),
-        GaugeView(GaugeState.RATE_LIMITED, 80, 55),
-        GaugeView(GaugeState.ERROR, None, None),
-        GaugeView(GaugeState.SIGNED_OUT, 42, 18),
-        GaugeView(GaugeState.STARTING, None, None),
+        GaugeView(DisplayState.FRESH, 42, 18),
+        GaugeView(DisplayState.FRESH, 80, 55),
+        GaugeView(DisplayState.FRESH, 95, 92),
+        GaugeView(DisplayState.STALE, 42, 18),
+        GaugeView(DisplayState.RATE_LIMITED, 80, 55),
+        GaugeView(DisplayState.ERROR, None, None),
+        GaugeView(DisplayState.SIGNED_OUT, 42, 18),
+        GaugeView(DisplayState.STARTING, None, None),
     ]
     size, pad = 64, 12
     sheet = Image.new("RGB", (len(views) * (size + pad) + pad, 2 * (size + pad) + pad))

@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     line.add_argument(
         "--then", dest="then_cmd", help="your own statusline command, given the same stdin"
     )
+    line.add_argument(
+        "--state-dir", dest="state_dir", help="the shared state's folder (install writes it)"
+    )
     line_sub = line.add_subparsers(dest="action", metavar="ACTION")
     for name, text in (
         ("install", "make Claude Code call this bridge"),
@@ -90,7 +93,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         bridge_args = statusline.parse_bridge_args(args_list[1:])
         if bridge_args is not None:
-            return statusline.bridge_command(*bridge_args)
+            return statusline.bridge_command(
+                bridge_args.template, bridge_args.then_cmd, state_dir=bridge_args.state_dir
+            )
     # Every human output (the bridge's own line took the fast path) passes one sanitiser.
     from claude_usage_gauge.console import protect_streams
 
@@ -290,12 +295,17 @@ def _credentials(action: str, yes: bool) -> int:
 
 
 def _statusline(args: argparse.Namespace) -> int:
-    from claude_usage_gauge.statusline import bridge as statusline
-
     if args.action in ("install", "uninstall"):
+        from claude_usage_gauge.statusline.install import install_command
+
         _setup_logging("cli")
-        return statusline.install_command(args.action, dry_run=args.dry_run, home=_claude_home())
-    return statusline.bridge_command(template=args.template, then_cmd=args.then_cmd)
+        state_dir = str(_paths().state_dir)
+        return install_command(
+            args.action, dry_run=args.dry_run, home=_claude_home(), state_dir=state_dir
+        )
+    from claude_usage_gauge.statusline.bridge import bridge_command
+
+    return bridge_command(args.template, args.then_cmd, state_dir=args.state_dir)
 
 
 def _autostart(action: str) -> int:

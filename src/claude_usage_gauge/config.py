@@ -16,11 +16,11 @@ from pathlib import Path
 
 from claude_usage_gauge.core.settings import (
     DEFAULT_API_BASE,
-    DEFAULT_POLL_INTERVAL,
     ICON_STYLES,
     MIN_POLL_INTERVAL,
     Settings,
 )
+from claude_usage_gauge.core.staleness import DEFAULT_POLL_INTERVAL
 
 API_BASE_ENV = "CLAUDE_USAGE_GAUGE_API_BASE"
 # A settings file is a few lines; anything larger is not one.

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from claude_usage_gauge import APP_NAME
+from claude_usage_gauge.core.state_format import STORE_FILE_NAME
+from claude_usage_gauge.statusline.bridge_file import BRIDGE_FILE_NAME
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,12 +23,12 @@ class AppPaths:
 
     @property
     def store_file(self) -> Path:
-        return self.state_dir / "state.json"
+        return self.state_dir / STORE_FILE_NAME
 
     @property
     def bridge_file(self) -> Path:
         # Written by the statusline bridge alone (no lock: one atomic replace, newest wins).
-        return self.state_dir / "bridge.json"
+        return self.state_dir / BRIDGE_FILE_NAME
 
     @property
     def store_lock(self) -> Path:

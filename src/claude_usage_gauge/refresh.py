@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from claude_usage_gauge.core.errors import CREDENTIAL_KINDS, ErrorKind, Problem, UsageError
+from claude_usage_gauge.core.errors import Problem, UsageError
 from claude_usage_gauge.core.schedule import (
     Decision,
     next_attempt,
@@ -218,7 +218,7 @@ class Refresher:
 
     def _forget_local_problem(self, state: State, now: datetime) -> State:
         """A credentials problem found earlier is cured once the credentials read fine again."""
-        if state.last_error is None or state.last_error.kind not in _LOCAL_KINDS:
+        if state.last_error is None or not state.last_error.kind.found_locally:
             return state
         return self._update(lambda s: s.with_error(None, now) if _is_local(s) else s)
 
@@ -236,8 +236,13 @@ class Refresher:
         return memory
 
     def _update(self, change: Callable[[State], State]) -> State:
+        interval = self.settings.poll_interval
+
+        def stamped(state: State) -> State:
+            return replace(change(state), poll_interval=interval)
+
         try:
-            state = self.store.update(change)
+            state = self.store.update(stamped)
         except (OSError, StoreBusy) as exc:
             # A read-only or full disk must not stop the app, nor make it forget its gate (or
             # every turn would ask the server again): carry on in memory until writes work.
@@ -246,7 +251,7 @@ class Refresher:
             base = self.current_state()
             if len(base.salt) < 16:
                 base = replace(base, salt=os.urandom(16))
-            self._memory = change(base)
+            self._memory = stamped(base)
             return self._memory
         self._memory = None
         return state
@@ -254,23 +259,15 @@ class Refresher:
     @contextlib.contextmanager
     def _fetch_lock(self) -> Iterator[None]:
         """The cross-process fetch lock; without it (unwritable directory) we fetch alone."""
-        try:
-            lock = self.store.fetch_lock(FETCH_LOCK_WAIT)
-            lock.__enter__()
-        except OSError as exc:
-            log.warning("fetch lock unavailable (%s); going on without it", exc)
+        with contextlib.ExitStack() as stack:
+            try:
+                stack.enter_context(self.store.fetch_lock(FETCH_LOCK_WAIT))
+            except OSError as exc:
+                log.warning("fetch lock unavailable (%s); going on without it", exc)
             yield
-            return
-        try:
-            yield
-        finally:
-            lock.__exit__(None, None, None)
-
-
-# Problems found without a request (credentials, a refused address); the server-reported ones
-# (401, 403) stay until a request succeeds.
-_LOCAL_KINDS = frozenset((CREDENTIAL_KINDS - {ErrorKind.UNAUTHORIZED}) | {ErrorKind.CONFIG})
 
 
 def _is_local(state: State) -> bool:
-    return state.last_error is not None and state.last_error.kind in _LOCAL_KINDS
+    # Found without a request (credentials, a refused address); the server-reported ones (401)
+    # stay until a request succeeds.
+    return state.last_error is not None and state.last_error.kind.found_locally

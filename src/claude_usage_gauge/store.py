@@ -17,8 +17,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from claude_usage_gauge.core.state import STORE_VERSION, State
-from claude_usage_gauge.core.usage import Usage, merge_bridged, parse_statusline
+from claude_usage_gauge.core.state import State
+from claude_usage_gauge.core.state_format import MAX_STORE_BYTES, STORE_VERSION
+from claude_usage_gauge.core.usage import Usage, merge_bridged
+from claude_usage_gauge.core.usage_parser import parse_statusline
 from claude_usage_gauge.core.values import finite_number
 from claude_usage_gauge.files import ensure_private_dir, open_regular, write_private_file
 from claude_usage_gauge.folders import unsafe_place
@@ -26,8 +28,6 @@ from claude_usage_gauge.paths import AppPaths
 
 log = logging.getLogger(__name__)
 
-# The store is small (a few hundred KiB at most); anything larger is not ours.
-MAX_STORE_BYTES = 4 * 1024 * 1024
 STALE_TEMP_SECONDS = 60.0
 
 

@@ -33,11 +33,13 @@ from pathlib import Path
 
 import pytest
 
-from claude_usage_gauge.core.errors import CREDENTIAL_KINDS, TRANSIENT_KINDS, ErrorKind, UsageError
+from claude_usage_gauge.core.display_state import DisplayState
+from claude_usage_gauge.core.errors import ErrorKind, UsageError
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.core.state import State
-from claude_usage_gauge.core.usage import FIVE_HOUR, Usage
-from claude_usage_gauge.core.view import DisplayState, View, build_view
+from claude_usage_gauge.core.usage import Usage
+from claude_usage_gauge.core.view import View, build_view
+from claude_usage_gauge.core.window_ids import FIVE_HOUR
 from claude_usage_gauge.refresh import Outcome, Refresher
 from claude_usage_gauge.sources import api as api_module
 from claude_usage_gauge.sources.claude_home import ClaudeHome
@@ -660,14 +662,14 @@ def _gap(answer: Answer, streak: int) -> float:
     kind = answer.expect
     if kind is None:
         return INTERVAL
-    if kind in CREDENTIAL_KINDS:
+    if kind.needs_new_credentials:
         return math.inf  # nothing until the sign-in changes
     if kind == ErrorKind.RATE_LIMITED:
         if answer.retry_after is None:
             return min(RATE_LADDER_FIRST * 2.0 ** (streak - 1), RATE_LADDER_MAX)
         floor = min(RETRY_AFTER_FLOOR_FIRST * 2.0 ** (streak - 1), RATE_LADDER_MAX)
         return max(min(answer.retry_after, RETRY_AFTER_CEILING), floor)
-    assert kind in TRANSIENT_KINDS
+    assert kind.transient
     return min(BACKOFF_FIRST * 2.0 ** (streak - 1), BACKOFF_MAX)
 
 
@@ -757,10 +759,11 @@ class Turns:
             world.expect = world.last_fetch if isinstance(world.last_fetch, ErrorKind) else None
         elif world.phase.local is not None:
             world.expect = world.phase.local
-        elif isinstance(world.expect, ErrorKind) and world.expect in CREDENTIAL_KINDS - {
-            ErrorKind.UNAUTHORIZED,
-            ErrorKind.MISSING_SCOPE,
-        }:
+        elif (
+            isinstance(world.expect, ErrorKind)
+            and world.expect.needs_new_credentials
+            and world.expect not in (ErrorKind.UNAUTHORIZED, ErrorKind.MISSING_SCOPE)
+        ):
             world.expect = None  # the sign-in reads fine again: its problem is cured
 
     def check(self) -> str | None:
@@ -804,7 +807,7 @@ def honest(
         return f"reports {kind}, expected {expect}"
     if last_good is not None and not view.stale:
         return "numbers not marked stale after a failure"
-    if expect in CREDENTIAL_KINDS:
+    if expect.needs_new_credentials:
         want = DisplayState.SIGNED_OUT
     elif expect == ErrorKind.RATE_LIMITED:
         want = DisplayState.RATE_LIMITED

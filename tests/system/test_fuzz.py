@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from claude_usage_gauge.core.errors import ErrorKind, UsageError
 from claude_usage_gauge.core.state import State
+from claude_usage_gauge.core.window_ids import STATUSLINE_WINDOWS
 from claude_usage_gauge.paths import AppPaths
 from claude_usage_gauge.sources.api import parse_retry_after
 from claude_usage_gauge.sources.claude_home import ClaudeHome
@@ -31,7 +32,6 @@ from claude_usage_gauge.sources.credentials import (
 from claude_usage_gauge.statusline.bridge import bridge_command, our_line
 from claude_usage_gauge.statusline.bridge_file import (
     BRIDGE_FILE_NAME,
-    WINDOW_IDS,
     parse_bridge,
     read_bridge,
     render_bridge,
@@ -163,7 +163,7 @@ bridge_like = st.fixed_dictionaries(
     optional={
         "at": numbers | json_values,
         "rate_limits": st.dictionaries(
-            st.sampled_from((*WINDOW_IDS, "seven_day_opus", "")), window_like | json_values
+            st.sampled_from((*STATUSLINE_WINDOWS, "seven_day_opus", "")), window_like | json_values
         )
         | json_values,
         "extra": json_values,
@@ -339,7 +339,7 @@ def check_bridge(parsed: dict[str, object] | None) -> None:
     limits = parsed["rate_limits"]
     assert isinstance(limits, dict)
     assert limits
-    assert set(limits) <= set(WINDOW_IDS)
+    assert set(limits) <= set(STATUSLINE_WINDOWS)
     for part in limits.values():
         assert set(part) <= {"used_percentage", "resets_at"}
         assert "used_percentage" in part
@@ -368,7 +368,11 @@ def test_read_bridge_of_any_file_is_a_clean_object_or_none(data: bytes) -> None:
 # template are anything, with and without a store and bridge file already there.
 
 statusline_like = st.fixed_dictionaries(
-    {"rate_limits": st.dictionaries(st.sampled_from(WINDOW_IDS), window_like | json_values)},
+    {
+        "rate_limits": st.dictionaries(
+            st.sampled_from(STATUSLINE_WINDOWS), window_like | json_values
+        )
+    },
     optional={"model": json_values, "cwd": json_values, "session_id": json_values},
 ).map(dumps)
 stdin_bytes = (
@@ -411,12 +415,12 @@ def test_bridge_command_on_any_stdin_exits_0_with_at_most_one_line(
                 render_bridge({"five_hour": {"used_percentage": 12.0}}, now - 30)
             )
         # Our line on its own must not raise: the command's catch-all would hide it silently.
-        line = our_line(data, template, now, state_dir, {})
+        line = our_line(data, template, now, state_dir)
         assert isinstance(line, str)
         assert "\n" not in line
         out = io.StringIO()
         code = bridge_command(
-            template, stdin=io.BytesIO(data), stdout=out, now=now, state_dir=state_dir, environ={}
+            template, stdin=io.BytesIO(data), stdout=out, now=now, state_dir=state_dir
         )
         assert code == 0
         text = out.getvalue()

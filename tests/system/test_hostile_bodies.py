@@ -19,7 +19,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from claude_usage_gauge.core.errors import ErrorKind, UsageError
-from claude_usage_gauge.sources import api_body
 from claude_usage_gauge.sources.api import fetch_usage
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI, Reply, usage_body
 from claude_usage_gauge.testing.hostile import bomb, compress, encoded, nested
@@ -119,6 +118,8 @@ def test_decoding_in_small_steps_gives_back_every_byte(
 ) -> None:
     """Whatever the encodings and however the wire splits them: every byte, in pieces no
     longer than a step, and the cap holds."""
+    from claude_usage_gauge.sources import api_body
+
     wire = compress(data, [s for s in stack if s != "identity"])
     chunks, at = [], 0
     for cut in cuts:
@@ -137,6 +138,8 @@ def test_decoding_in_small_steps_gives_back_every_byte(
 
 def test_raw_deflate_is_read_too() -> None:
     """Some servers send "deflate" without the zlib wrapper."""
+    from claude_usage_gauge.sources import api_body
+
     packer = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
     wire = packer.compress(b"hello " * 1000) + packer.flush()
     assert b"".join(api_body.decoded([wire], "deflate")) == b"hello " * 1000

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from claude_usage_gauge.statusline.bridge import STDIN_LIMIT
+from claude_usage_gauge.statusline.stdin import STDIN_LIMIT
 from claude_usage_gauge.testing import claude_code
 from tests.support.cli_home import CLI_TIMEOUT, CliHome, closed_port
 

@@ -13,13 +13,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from claude_usage_gauge.core.errors import UsageError
-from claude_usage_gauge.logs import SLICE, SecretMaskingFilter, mask_secrets, setup_logging
+from claude_usage_gauge.logs import SecretMaskingFilter, mask_secrets, setup_logging
 from claude_usage_gauge.sources.api import fetch_usage
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI
 from claude_usage_gauge.testing.hostile import reason_echo
 
 TOKEN = "sk-ant-oat01-HostileLogs" + "Zq7-Wv3_Xr9Ks2Lm8Np4Bd6Fh1Gj5Tc0Yu" * 2
 BODY = TOKEN.removeprefix("sk-ant-oat01-")
+SLICE = 12  # a run this long of the token in use counts as a piece of it
 
 
 @pytest.fixture

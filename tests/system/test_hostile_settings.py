@@ -19,11 +19,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from claude_usage_gauge.sources import settings_install
-from claude_usage_gauge.sources.json_edit import members
+from claude_usage_gauge.sources.claude_home import ClaudeHome
+from claude_usage_gauge.statusline.install import install_command
 from tests.support.cli_home import CliHome, closed_port
 
 PROGRAM = ["/opt/claude-usage-gauge/bin/claude-usage-gauge"]
+STATE_DIR = "/home/someone/.local/state/claude-usage-gauge"
 HANDWRITTEN = (
     b'{\n    "$schema": "https://json.schemastore.org/claude-code-settings.json",\n'
     b'    "model" :"opus",\n'
@@ -43,14 +44,32 @@ def strict(text: str) -> object:
 
 
 def spans(text: str) -> dict[str, str]:
-    """Each top-level member's text, value and all, but statusLine's."""
-    found = members(text, text.index("{"))
-    return {m.key: text[m.start : m.value[1]] for m in found.items if m.key != "statusLine"}
+    """Each top-level member's text (from its key to the end of its value), but statusLine's."""
+    decoder = json.JSONDecoder()
+    found: dict[str, str] = {}
+    at = text.index("{") + 1
+    while True:
+        at = len(text) - len(text[at:].lstrip(" \t\r\n"))
+        if text[at] == "}":
+            return found
+        start = at
+        key, at = decoder.raw_decode(text, at)
+        at = text.index(":", at) + 1
+        at = len(text) - len(text[at:].lstrip(" \t\r\n"))
+        _, at = decoder.raw_decode(text, at)
+        if key != "statusLine":
+            found[key] = text[start:at]
+        at = len(text) - len(text[at:].lstrip(" \t\r\n"))
+        if text[at] == ",":
+            at += 1
 
 
 def run(path: Path, action: str) -> tuple[int, str]:
     out = StringIO()
-    code = settings_install.run(action, dry_run=False, path=path, program=PROGRAM, out=out)
+    home = ClaudeHome.at(path.parent)
+    code = install_command(
+        action, dry_run=False, home=home, state_dir=STATE_DIR, program=PROGRAM, stdout=out
+    )
     return code, out.getvalue()
 
 

@@ -22,7 +22,6 @@ from claude_usage_gauge.core.errors import ErrorKind, Problem
 from claude_usage_gauge.core.menu import Entry, MenuContext, build_menu
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.core.state import State
-from claude_usage_gauge.core.text import LABEL_MAX, clean, escape_json
 from claude_usage_gauge.core.usage import Usage, Window
 from claude_usage_gauge.core.view import build_view, status_lines, tooltip
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI, Reply, api_error, usage_body
@@ -43,6 +42,7 @@ PAYLOADS = (
 )
 HOSTILE = "Opus" + "".join(PAYLOADS) + "W" * 3000
 NOW = datetime.now(UTC)
+LABEL_MAX = 60  # a label's most characters in a menu or a terminal line
 
 
 def hostile_body() -> dict[str, object]:
@@ -149,11 +149,13 @@ def test_every_menu_entry_and_the_tooltip_are_safe(label: str, message: str, pla
     for text in [*_texts(entries), tooltip(view, NOW), *status_lines(view, NOW)]:
         assert UNSAFE.search(text.replace("\n", "")) is None
     shown = [t for t in _texts(entries) if t.endswith(" %") or "% ·" in t]
-    assert all(len(t) <= LABEL_MAX + 10 for t in shown)
+    assert all(len(t) <= LABEL_MAX + 10 for t in shown)  # "<label>: 50 %"
 
 
 @given(st.text(max_size=300))
 def test_the_sanitiser_escapes_everything_unsafe_and_json_stays_exact(text: str) -> None:
+    from claude_usage_gauge.core.text import clean, escape_json
+
     shown = clean(text, 80)
     assert UNSAFE.search(shown) is None
     assert len(shown) <= 80

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from claude_usage_gauge.core.gauge import GaugeState
+from claude_usage_gauge.core.display_state import DisplayState
 from claude_usage_gauge.core.settings import Settings
-from claude_usage_gauge.core.usage import FIVE_HOUR, SEVEN_DAY, Usage, Window
-from claude_usage_gauge.core.view import DisplayState, View
+from claude_usage_gauge.core.usage import Usage, Window
+from claude_usage_gauge.core.view import View
+from claude_usage_gauge.core.window_ids import FIVE_HOUR, SEVEN_DAY
 from claude_usage_gauge.desktop.app import single_instance
 from claude_usage_gauge.desktop.tray import gauge_view
 from claude_usage_gauge.paths import AppPaths
@@ -142,12 +143,12 @@ def usage(five: float | None, week: float | None) -> Usage:
 def test_gauge_state_matches_the_display_state(state: DisplayState) -> None:
     view = View(usage=usage(42.0, 18.0), stale=False, error=None, error_at=None, state=state)
     gauge = gauge_view(view, Settings())
-    assert gauge.state == GaugeState(state.value)
+    assert gauge.state == DisplayState(state.value)
     assert gauge.state.value == state.value
 
 
 def test_every_display_state_has_a_gauge_state() -> None:
-    assert {s.value for s in DisplayState} == {s.value for s in GaugeState}
+    assert {s.value for s in DisplayState} == {s.value for s in DisplayState}
 
 
 def test_gauge_reads_the_session_and_week_and_the_colour_settings() -> None:

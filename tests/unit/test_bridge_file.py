@@ -10,24 +10,20 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-import platformdirs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from claude_usage_gauge import APP_NAME
-from claude_usage_gauge.core.usage import parse_statusline
-from claude_usage_gauge.paths import app_paths
+from claude_usage_gauge.core.usage_parser import parse_statusline
 from claude_usage_gauge.statusline import bridge_file
 from claude_usage_gauge.statusline.bridge_file import (
     BRIDGE_FILE_NAME,
     MAX_BRIDGE_BYTES,
-    bridge_state_dir,
     loads,
     read_bridge,
     render_bridge,
     sanitize_rate_limits,
-    state_dir_for,
     write_bridge,
 )
 
@@ -36,91 +32,7 @@ LIMITS = {
     "seven_day": {"used_percentage": 15.0, "resets_at": 1767484800.0},
 }
 
-# -- where it lives --------------------------------------------------------------------------
-
-HOME_VARIANTS = [
-    pytest.param({"XDG_STATE_HOME": "/srv/xdg-state"}, id="XDG_STATE_HOME set"),
-    pytest.param({"XDG_STATE_HOME": "/srv/xdg-state/"}, id="XDG_STATE_HOME trailing slash"),
-    pytest.param({"XDG_STATE_HOME": None}, id="XDG_STATE_HOME unset"),
-    pytest.param({"XDG_STATE_HOME": ""}, id="XDG_STATE_HOME empty"),
-    pytest.param({"XDG_STATE_HOME": "relative/state"}, id="XDG_STATE_HOME relative (ignored)"),
-    pytest.param({"XDG_STATE_HOME": None, "HOME": "/home/other"}, id="HOME changed"),
-    pytest.param({"XDG_STATE_HOME": None, "HOME": "/home/other/"}, id="HOME trailing slash"),
-    pytest.param({"XDG_STATE_HOME": None, "HOME": "/"}, id="HOME is /"),
-    pytest.param({"XDG_STATE_HOME": None, "HOME": "relative"}, id="HOME relative (account's)"),
-    pytest.param({"XDG_STATE_HOME": None, "HOME": ""}, id="HOME empty (account's)"),
-    pytest.param({"XDG_STATE_HOME": None, "HOME": None}, id="HOME unset (account's)"),
-]
-
-
-def _set_env(monkeypatch: pytest.MonkeyPatch, changes: dict[str, str | None]) -> None:
-    for name, value in changes.items():
-        if value is None:
-            monkeypatch.delenv(name, raising=False)
-        else:
-            monkeypatch.setenv(name, value)
-
-
-@pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="this machine's own platform")
-@pytest.mark.parametrize("changes", HOME_VARIANTS)
-def test_state_dir_is_the_stores_on_this_platform(
-    monkeypatch: pytest.MonkeyPatch, changes: dict[str, str | None]
-) -> None:
-    _set_env(monkeypatch, changes)
-    expected = app_paths().state_dir
-    assert bridge_state_dir() == str(expected)
-    assert bridge_state_dir(dict(os.environ)) == str(expected)
-    assert Path(bridge_state_dir()) / BRIDGE_FILE_NAME == expected / "bridge.json"
-
-
-@pytest.mark.parametrize("changes", HOME_VARIANTS)
-def test_state_dir_on_macos_is_platformdirs_macos(
-    monkeypatch: pytest.MonkeyPatch, changes: dict[str, str | None]
-) -> None:
-    from platformdirs.macos import MacOS
-
-    _set_env(monkeypatch, changes)
-    expected = MacOS(APP_NAME, appauthor=False).user_state_dir
-    assert state_dir_for(os.environ, "darwin") == expected
-
-
-@pytest.mark.parametrize(
-    "override",
-    ["C:\\Users\\a b\\AppData\\Local", "D:/Profiles/u/Local", "\\\\server\\share\\u", "  E:\\x  "],
-)
-def test_state_dir_on_windows_follows_platformdirs_override(
-    monkeypatch: pytest.MonkeyPatch, override: str
-) -> None:
-    """platformdirs asks the Windows shell (ctypes) unless this override is set; here it is."""
-    from platformdirs.windows import Windows
-
-    monkeypatch.setenv("WIN_PD_OVERRIDE_LOCAL_APPDATA", override)
-    monkeypatch.setenv("LOCALAPPDATA", "C:\\elsewhere")
-    expected = Windows(APP_NAME, appauthor=False).user_state_dir
-    assert state_dir_for(os.environ, "win32") == expected
-
-
-@pytest.mark.parametrize("override", ["", "relative\\path", "C:", "\\\\server", "\\\\?\\C:"])
-def test_windows_ignores_an_override_that_is_not_a_full_path(override: str) -> None:
-    environ = {"WIN_PD_OVERRIDE_LOCAL_APPDATA": override, "LOCALAPPDATA": "C:\\Users\\u\\Local"}
-    assert state_dir_for(environ, "win32") == os.path.join("C:\\Users\\u\\Local", APP_NAME)
-
-
-def test_platformdirs_is_not_imported_to_find_the_directory(tmp_path: Path) -> None:
-    code = (
-        "import sys\n"
-        "from claude_usage_gauge.statusline.bridge_file import bridge_state_dir\n"
-        "print(bridge_state_dir())\n"
-        "print(sorted(m for m in ('platformdirs', 'pathlib', 're', 'json') if m in sys.modules))\n"
-    )
-    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path)}
-    result = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-    )
-    assert result.stdout.splitlines() == [str(tmp_path / APP_NAME), "[]"]
-
-
-# -- the JSON reader -------------------------------------------------------------------------
+# -- JSON, read with the interpreter's scanner ---------------------------------------------------
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -382,8 +294,3 @@ def test_rendered_file_is_json_that_reads_back_the_same(
     data = render_bridge(limits, at)
     assert json.loads(data) == {"version": 1, "at": at, "rate_limits": limits}
     assert bridge_file.parse_bridge(loads(data)) == {"version": 1, "at": at, "rate_limits": limits}
-
-
-def test_platformdirs_is_still_what_the_app_uses() -> None:
-    """If the app stops asking platformdirs for its state directory, these tests must follow."""
-    assert app_paths().state_dir == Path(platformdirs.user_state_dir(APP_NAME, appauthor=False))

@@ -29,7 +29,7 @@ from claude_usage_gauge.sources.claude_settings import (
     wrapped_command,
     write_settings,
 )
-from claude_usage_gauge.statusline.bridge import THEN_TIMEOUT_ENV
+from claude_usage_gauge.statusline.then import THEN_TIMEOUT_ENV
 
 USER_COMMAND = "bash ~/.claude/my status.sh --color 'a b'"
 PROGRAM = ["/opt/venv/bin/claude-usage-gauge"]
@@ -131,7 +131,8 @@ def test_install_wraps_then_uninstall_restores(env: dict[str, str]) -> None:
     assert entry["type"] == "command"
     assert entry["padding"] == 0
     words = shlex.split(entry["command"])
-    assert words[-3:] == ["statusline", "--then", USER_COMMAND]
+    state_dir = str(Path(env["XDG_STATE_HOME"]) / "claude-usage-gauge")
+    assert words[-5:] == ["statusline", "--state-dir", state_dir, "--then", USER_COMMAND]
     assert Path(words[0]).is_absolute()
     assert is_bridge_command(entry["command"])
     assert path.stat().st_mode & 0o777 == 0o640
@@ -186,7 +187,7 @@ def test_dry_run_writes_nothing(env: dict[str, str]) -> None:
     assert "nothing was written" in result.stdout
     assert f"--- {path}" in result.stdout
     added = [line for line in result.stdout.splitlines() if line.startswith("+ ")]
-    assert any("statusline --then" in line for line in added)
+    assert any("statusline --state-dir" in line and "--then" in line for line in added)
     assert path.read_bytes() == before
     assert backups(path) == []
 
@@ -300,7 +301,9 @@ def test_does_not_claim_other_commands(command: str) -> None:
 
 
 def test_wrapped_command_forms() -> None:
-    assert wrapped_command(bridge_command_line(PROGRAM, "echo 'hi there'")) == "echo 'hi there'"
+    assert (
+        wrapped_command(bridge_command_line(PROGRAM, "/st", "echo 'hi there'")) == "echo 'hi there'"
+    )
     assert wrapped_command("claude-usage-gauge statusline --then=echo") == "echo"
     assert wrapped_command("claude-usage-gauge statusline") is None
     assert wrapped_command("someone-else --then echo") is None

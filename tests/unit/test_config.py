@@ -11,12 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from claude_usage_gauge.config import API_BASE_ENV, load_settings, save_setting
-from claude_usage_gauge.core.settings import (
-    DEFAULT_API_BASE,
-    DEFAULT_POLL_INTERVAL,
-    MIN_POLL_INTERVAL,
-    Settings,
-)
+from claude_usage_gauge.core.settings import DEFAULT_API_BASE, MIN_POLL_INTERVAL, Settings
+from claude_usage_gauge.core.staleness import DEFAULT_POLL_INTERVAL
 
 NO_ENV: dict[str, str] = {}
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from claude_usage_gauge.core.usage import parse_usage
+from claude_usage_gauge.core.usage_parser import parse_usage
 from claude_usage_gauge.testing.fake_api import (
     DEMO_CYCLE,
     USAGE_PATH,

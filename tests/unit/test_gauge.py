@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from claude_usage_gauge.core.display_state import DisplayState
 from claude_usage_gauge.core.gauge import (
     LEVEL_COLOURS,
-    GaugeState,
     GaugeView,
     Level,
     level_for,
@@ -53,7 +53,7 @@ def on_panel(image: Image.Image, panel: tuple[int, int, int]) -> Image.Image:
     return background
 
 
-def view(state: GaugeState, session: float | None = 42.0, week: float | None = 18.0) -> GaugeView:
+def view(state: DisplayState, session: float | None = 42.0, week: float | None = 18.0) -> GaugeView:
     return GaugeView(state, session, week)
 
 
@@ -94,7 +94,7 @@ def test_level_for_nan_reads_ok() -> None:
 @pytest.mark.parametrize("size", [16, 20, 22, 24, 32, 48, 64, 128, 256, 512])
 @pytest.mark.parametrize("monochrome", [False, True])
 def test_render_returns_rgba_of_the_requested_size(size: int, monochrome: bool) -> None:
-    image = render(view(GaugeState.FRESH), size, monochrome=monochrome)
+    image = render(view(DisplayState.FRESH), size, monochrome=monochrome)
     assert image.mode == "RGBA"
     assert image.size == (size, size)
     # Something is drawn, and the corners stay transparent (a round icon).
@@ -104,12 +104,12 @@ def test_render_returns_rgba_of_the_requested_size(size: int, monochrome: bool) 
 
 def test_render_rejects_a_non_positive_size() -> None:
     with pytest.raises(ValueError, match="size"):
-        render(view(GaugeState.FRESH), 0)
+        render(view(DisplayState.FRESH), 0)
 
 
 def test_render_is_deterministic() -> None:
-    a = render(view(GaugeState.RATE_LIMITED, 80.0, 55.0), 64)
-    b = render(view(GaugeState.RATE_LIMITED, 80.0, 55.0), 64)
+    a = render(view(DisplayState.RATE_LIMITED, 80.0, 55.0), 64)
+    b = render(view(DisplayState.RATE_LIMITED, 80.0, 55.0), 64)
     assert a.tobytes() == b.tobytes()
 
 
@@ -119,16 +119,16 @@ def test_render_is_deterministic() -> None:
 @pytest.mark.parametrize("size", [16, 64])
 @pytest.mark.parametrize("monochrome", [False, True])
 def test_every_pair_of_states_differs(size: int, monochrome: bool) -> None:
-    images = {state: render(view(state), size, monochrome=monochrome) for state in GaugeState}
-    for a, b in itertools.combinations(GaugeState, 2):
+    images = {state: render(view(state), size, monochrome=monochrome) for state in DisplayState}
+    for a, b in itertools.combinations(DisplayState, 2):
         assert images[a].tobytes() != images[b].tobytes(), f"{a} and {b} look the same"
 
 
 @pytest.mark.parametrize("size", [16, 64])
 @pytest.mark.parametrize("monochrome", [False, True])
 def test_session_reading_changes_pixels(size: int, monochrome: bool) -> None:
-    low = render(view(GaugeState.FRESH, 20.0), size, monochrome=monochrome)
-    high = render(view(GaugeState.FRESH, 95.0), size, monochrome=monochrome)
+    low = render(view(DisplayState.FRESH, 20.0), size, monochrome=monochrome)
+    high = render(view(DisplayState.FRESH, 95.0), size, monochrome=monochrome)
     assert low.tobytes() != high.tobytes()
 
 
@@ -136,7 +136,7 @@ def test_session_reading_changes_pixels(size: int, monochrome: bool) -> None:
 @pytest.mark.parametrize("monochrome", [False, True])
 def test_levels_differ(size: int, monochrome: bool) -> None:
     images = [
-        render(view(GaugeState.FRESH, percent), size, monochrome=monochrome).tobytes()
+        render(view(DisplayState.FRESH, percent), size, monochrome=monochrome).tobytes()
         for percent in (50.0, 80.0, 95.0)
     ]
     assert len(set(images)) == 3
@@ -148,7 +148,7 @@ def test_level_has_a_shape_cue_beyond_arc_length_and_colour(size: int, monochrom
     # The same 50 % reading under three threshold settings: the arc is identical, so any
     # difference in a black-only template comes from the level's shape cue.
     def at(warn: float, critical: float) -> bytes:
-        gauge = GaugeView(GaugeState.FRESH, 50.0, 18.0, warn, critical)
+        gauge = GaugeView(DisplayState.FRESH, 50.0, 18.0, warn, critical)
         image = render(gauge, size, monochrome=monochrome)
         return image.getchannel("A").tobytes() if monochrome else image.tobytes()
 
@@ -157,8 +157,8 @@ def test_level_has_a_shape_cue_beyond_arc_length_and_colour(size: int, monochrom
 
 
 @pytest.mark.parametrize("size", [16, 64])
-@pytest.mark.parametrize("state", [GaugeState.FRESH, GaugeState.STALE, GaugeState.ERROR])
-def test_week_reading_changes_pixels(size: int, state: GaugeState) -> None:
+@pytest.mark.parametrize("state", [DisplayState.FRESH, DisplayState.STALE, DisplayState.ERROR])
+def test_week_reading_changes_pixels(size: int, state: DisplayState) -> None:
     a = render(view(state, 42.0, 10.0), size)
     b = render(view(state, 42.0, 60.0), size)
     none = render(view(state, 42.0, None), size)
@@ -167,8 +167,8 @@ def test_week_reading_changes_pixels(size: int, state: GaugeState) -> None:
 
 def test_number_shown_from_32_px() -> None:
     # Same arc (both OK, both under one pixel apart at this size) but a different number.
-    a = render(view(GaugeState.FRESH, 41.0), 64)
-    b = render(view(GaugeState.FRESH, 47.0), 64)
+    a = render(view(DisplayState.FRESH, 41.0), 64)
+    b = render(view(DisplayState.FRESH, 47.0), 64)
     centre = (24, 24, 40, 40)
     assert a.crop(centre).tobytes() != b.crop(centre).tobytes()
 
@@ -176,11 +176,11 @@ def test_number_shown_from_32_px() -> None:
 # -- monochrome template ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("state", list(GaugeState))
+@pytest.mark.parametrize("state", list(DisplayState))
 @pytest.mark.parametrize("session", [20.0, 80.0, 95.0, None])
 @pytest.mark.parametrize("size", [16, 32, 64])
 def test_monochrome_is_black_on_transparent(
-    state: GaugeState, session: float | None, size: int
+    state: DisplayState, session: float | None, size: int
 ) -> None:
     image = render(view(state, session, 92.0), size, monochrome=True)
     coloured = [p for p in pixels(image) if p[3] > 0 and p[:3] != (0, 0, 0)]
@@ -201,7 +201,7 @@ def test_level_colours_contrast_with_light_and_dark_panels(level: Level) -> None
 @pytest.mark.parametrize("percent", [42.0, 80.0, 95.0])
 @pytest.mark.parametrize("size", [16, 24, 64])
 def test_icon_stands_out_on_light_and_dark_panels(percent: float, size: int) -> None:
-    image = render(view(GaugeState.FRESH, percent), size)
+    image = render(view(DisplayState.FRESH, percent), size)
     assert image.mode == "RGBA"
     opaque = [p for p in pixels(image) if p[3] == 255]
     # The outline: some opaque pixels are dark, some bright.
@@ -216,7 +216,7 @@ def test_icon_stands_out_on_light_and_dark_panels(percent: float, size: int) -> 
 @pytest.mark.parametrize("percent", [42.0, 80.0, 95.0])
 def test_arc_pixels_carry_the_level_colour(percent: float) -> None:
     level = level_for(percent, 75.0, 90.0)
-    image = render(view(GaugeState.FRESH, percent, None), 64)
+    image = render(view(DisplayState.FRESH, percent, None), 64)
     assert LEVEL_COLOURS[level] in set(pixels(image))
 
 
@@ -238,21 +238,23 @@ def _mean_alpha(image: Image.Image) -> float:
     return sum(values) / len(values)
 
 
-@pytest.mark.parametrize("state", [GaugeState.STALE, GaugeState.RATE_LIMITED, GaugeState.ERROR])
+@pytest.mark.parametrize(
+    "state", [DisplayState.STALE, DisplayState.RATE_LIMITED, DisplayState.ERROR]
+)
 @pytest.mark.parametrize("size", [16, 64])
-def test_not_current_readings_are_dimmer_than_fresh(state: GaugeState, size: int) -> None:
-    fresh = render(view(GaugeState.FRESH, 60.0, 40.0), size)
+def test_not_current_readings_are_dimmer_than_fresh(state: DisplayState, size: int) -> None:
+    fresh = render(view(DisplayState.FRESH, 60.0, 40.0), size)
     dimmed = render(view(state, 60.0, 40.0), size)
     assert _mean_luminance(_top_half(dimmed)) < 0.8 * _mean_luminance(_top_half(fresh))
-    fresh_mono = render(view(GaugeState.FRESH, 60.0, 40.0), size, monochrome=True)
+    fresh_mono = render(view(DisplayState.FRESH, 60.0, 40.0), size, monochrome=True)
     dimmed_mono = render(view(state, 60.0, 40.0), size, monochrome=True)
     assert _mean_alpha(_top_half(dimmed_mono)) < 0.8 * _mean_alpha(_top_half(fresh_mono))
 
 
 def test_signed_out_shows_no_reading() -> None:
     # No arc and no number: the reading passed in does not matter.
-    a = render(view(GaugeState.SIGNED_OUT, 10.0, 10.0), 64)
-    b = render(view(GaugeState.SIGNED_OUT, 95.0, 80.0), 64)
+    a = render(view(DisplayState.SIGNED_OUT, 10.0, 10.0), 64)
+    b = render(view(DisplayState.SIGNED_OUT, 95.0, 80.0), 64)
     assert a.tobytes() == b.tobytes()
     assert not set(LEVEL_COLOURS.values()) & set(pixels(a))
 
@@ -263,10 +265,10 @@ def test_signed_out_shows_no_reading() -> None:
 ODD = [0.0, 100.0, 250.0, -5.0, None, math.nan, math.inf, -math.inf, 1e-9, 99.999]
 
 
-@pytest.mark.parametrize("state", list(GaugeState))
+@pytest.mark.parametrize("state", list(DisplayState))
 @pytest.mark.parametrize("percent", ODD)
 @pytest.mark.parametrize("size", [16, 64])
-def test_odd_percents_render(state: GaugeState, percent: float | None, size: int) -> None:
+def test_odd_percents_render(state: DisplayState, percent: float | None, size: int) -> None:
     for monochrome in (False, True):
         image = render(view(state, percent, percent), size, monochrome=monochrome)
         assert image.size == (size, size)
@@ -274,18 +276,18 @@ def test_odd_percents_render(state: GaugeState, percent: float | None, size: int
 
 def test_over_100_draws_a_full_ring_and_negative_an_empty_one() -> None:
     assert (
-        render(view(GaugeState.FRESH, 250.0, 18.0), 16).tobytes()
-        == render(view(GaugeState.FRESH, 100.0, 18.0), 16).tobytes()
+        render(view(DisplayState.FRESH, 250.0, 18.0), 16).tobytes()
+        == render(view(DisplayState.FRESH, 100.0, 18.0), 16).tobytes()
     )
     assert (
-        render(view(GaugeState.FRESH, -5.0, 18.0), 16).tobytes()
-        == render(view(GaugeState.FRESH, 0.0, 18.0), 16).tobytes()
+        render(view(DisplayState.FRESH, -5.0, 18.0), 16).tobytes()
+        == render(view(DisplayState.FRESH, 0.0, 18.0), 16).tobytes()
     )
 
 
 @settings(max_examples=60, deadline=None)
 @given(
-    state=st.sampled_from(list(GaugeState)),
+    state=st.sampled_from(list(DisplayState)),
     session=st.none() | st.floats(allow_nan=True, allow_infinity=True),
     week=st.none() | st.floats(allow_nan=True, allow_infinity=True),
     warn=st.floats(-1e6, 1e6),
@@ -295,7 +297,7 @@ def test_over_100_draws_a_full_ring_and_negative_an_empty_one() -> None:
 )
 def test_any_view_renders(
     *,
-    state: GaugeState,
+    state: DisplayState,
     session: float | None,
     week: float | None,
     warn: float,

@@ -7,12 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from claude_usage_gauge.core.display_state import DisplayState
 from claude_usage_gauge.core.errors import ErrorKind, Problem
 from claude_usage_gauge.core.guidance import USAGE_PAGE, clock, headline
 from claude_usage_gauge.core.menu import SEPARATOR, WRAP, Entry, MenuContext, build_menu
 from claude_usage_gauge.core.state import HistoryPoint
-from claude_usage_gauge.core.usage import FIVE_HOUR, SEVEN_DAY, ExtraUsage, Source, Usage, Window
-from claude_usage_gauge.core.view import DisplayState, View, window_line
+from claude_usage_gauge.core.usage import ExtraUsage, Source, Usage, Window
+from claude_usage_gauge.core.view import View, window_line
+from claude_usage_gauge.core.window_ids import FIVE_HOUR, SEVEN_DAY
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 CONTEXT = MenuContext(

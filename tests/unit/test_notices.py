@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from claude_usage_gauge.core.display_state import DisplayState
 from claude_usage_gauge.core.errors import ErrorKind, Problem
 from claude_usage_gauge.core.guidance import clock, headline
 from claude_usage_gauge.core.notices import Notice, NoticeMemory, notices_for
-from claude_usage_gauge.core.usage import FIVE_HOUR, SEVEN_DAY, Usage, Window
-from claude_usage_gauge.core.view import DisplayState, View
+from claude_usage_gauge.core.usage import Usage, Window
+from claude_usage_gauge.core.view import View
+from claude_usage_gauge.core.window_ids import FIVE_HOUR, SEVEN_DAY
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 THRESHOLDS = (80.0, 95.0)

@@ -16,7 +16,7 @@ import pytest
 
 from claude_usage_gauge.core.errors import ErrorKind
 from claude_usage_gauge.core.schedule import MANUAL_SPACING
-from claude_usage_gauge.core.usage import FIVE_HOUR, SEVEN_DAY
+from claude_usage_gauge.core.window_ids import FIVE_HOUR, SEVEN_DAY
 from claude_usage_gauge.paths import AppPaths
 from claude_usage_gauge.store import Store
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI, ok, rate_limited, unauthorized

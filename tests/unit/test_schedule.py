@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from claude_usage_gauge.core.errors import CREDENTIAL_KINDS, ErrorKind, Problem
+from claude_usage_gauge.core.errors import ErrorKind, Problem
 from claude_usage_gauge.core.schedule import (
     BACKOFF_MAX,
     RATE_LIMIT_CEILING,
@@ -22,7 +22,8 @@ from claude_usage_gauge.core.schedule import (
     record_failure,
     record_success,
 )
-from claude_usage_gauge.core.settings import DEFAULT_POLL_INTERVAL, Settings
+from claude_usage_gauge.core.settings import Settings
+from claude_usage_gauge.core.staleness import DEFAULT_POLL_INTERVAL
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 INTERVAL = timedelta(seconds=DEFAULT_POLL_INTERVAL)
@@ -293,12 +294,17 @@ def test_credential_failure_after_rate_limit_is_lifted_by_new_credentials() -> N
 
 
 def test_credential_kinds_are_the_expected_ones() -> None:
-    assert {
-        ErrorKind.UNAUTHORIZED,
-        ErrorKind.MISSING_SCOPE,
-        ErrorKind.TOKEN_EXPIRED,
-    } <= CREDENTIAL_KINDS
-    assert ErrorKind.RATE_LIMITED not in CREDENTIAL_KINDS
+    for kind in (ErrorKind.UNAUTHORIZED, ErrorKind.MISSING_SCOPE, ErrorKind.TOKEN_EXPIRED):
+        assert kind.needs_new_credentials
+    assert not ErrorKind.RATE_LIMITED.needs_new_credentials
+
+
+def test_every_kind_has_a_policy() -> None:
+    """Adding a kind means saying what it means: the policy table must name it."""
+    for kind in ErrorKind:
+        assert kind.policy is not None
+        # A passing fault never waits for new credentials, and vice versa.
+        assert not (kind.transient and kind.needs_new_credentials)
 
 
 def test_a_network_error_between_429s_does_not_restart_the_rate_limit_ladder() -> None:

@@ -19,23 +19,20 @@ from pathlib import Path
 import pytest
 
 from claude_usage_gauge.core.errors import ErrorKind, Problem
+from claude_usage_gauge.core.staleness import DEFAULT_POLL_INTERVAL, stale_after
 from claude_usage_gauge.core.usage import ExtraUsage, Usage, Window
+from claude_usage_gauge.core.values import local_clock
 from claude_usage_gauge.paths import AppPaths
-from claude_usage_gauge.statusline.bridge import (
-    STALE_AFTER_SECONDS,
-    THEN_TIMEOUT_ENV,
-    THEN_TIMEOUT_SECONDS,
+from claude_usage_gauge.statusline.bridge import bridge_command, parse_bridge_args
+from claude_usage_gauge.statusline.bridge_file import BRIDGE_FILE_NAME, read_bridge, write_bridge
+from claude_usage_gauge.statusline.line import (
     Known,
-    bridge_command,
-    clock,
     combine,
     default_line,
     line_fields,
-    parse_bridge_args,
     render_line,
-    then_timeout,
 )
-from claude_usage_gauge.statusline.bridge_file import BRIDGE_FILE_NAME, read_bridge, write_bridge
+from claude_usage_gauge.statusline.then import THEN_TIMEOUT_ENV, THEN_TIMEOUT_SECONDS, then_timeout
 from claude_usage_gauge.store import Store
 from claude_usage_gauge.testing.claude_code import statusline_input
 
@@ -96,11 +93,25 @@ def paths(tmp_path: Path) -> AppPaths:
     return _paths(tmp_path)
 
 
+def state_dir_args(env: dict[str, str]) -> list[str]:
+    """What `statusline install` writes into the command: the shared state's folder."""
+    return ["--state-dir", os.path.join(env["XDG_STATE_HOME"], "claude-usage-gauge")]
+
+
 def run_cli(
-    env: dict[str, str], stdin: bytes, *args: str, timeout: float = 30
+    env: dict[str, str],
+    stdin: bytes,
+    *args: str,
+    timeout: float = 30,
+    named_state_dir: bool = True,
 ) -> subprocess.CompletedProcess[str]:
+    named = (
+        state_dir_args(env)
+        if named_state_dir and args[:1] not in (("install",), ("uninstall",))
+        else []
+    )
     result = subprocess.run(
-        [sys.executable, "-m", "claude_usage_gauge", "statusline", *args],
+        [sys.executable, "-m", "claude_usage_gauge", "statusline", *named, *args],
         input=stdin,
         env=env,
         capture_output=True,
@@ -211,7 +222,7 @@ def _modules_after_a_run(
     listing = tmp_path / "modules.json"
     code = (
         "import runpy, sys\n"
-        f"sys.argv = ['claude_usage_gauge', 'statusline', *{list(args)!r}]\n"
+        f"sys.argv = ['claude_usage_gauge', 'statusline', *{[*args, *state_dir_args(env)]!r}]\n"
         "try:\n"
         "    runpy.run_module('claude_usage_gauge', run_name='__main__', alter_sys=True)\n"
         "except SystemExit:\n"
@@ -247,18 +258,25 @@ def test_the_plain_bridge_imports_almost_nothing(env: dict[str, str], tmp_path: 
         "claude_usage_gauge.cli",
         "claude_usage_gauge.core",
         "claude_usage_gauge.core.values",
+        "claude_usage_gauge.core.window_ids",
         "claude_usage_gauge.files",
         "claude_usage_gauge.folders",
         "claude_usage_gauge.statusline",
         "claude_usage_gauge.statusline.bridge",
         "claude_usage_gauge.statusline.bridge_file",
+        "claude_usage_gauge.statusline.line",
+        "claude_usage_gauge.statusline.stdin",
     ]
     assert sorted(m for m in modules if m.split(".")[0] in NOT_ON_THE_PLAIN_PATH) == []
 
 
 def test_importtime_shows_nothing_heavy(env: dict[str, str]) -> None:
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "claude_usage_gauge", "statusline"],
+        [
+            sys.executable,
+            *("-X", "importtime", "-m", "claude_usage_gauge", "statusline"),
+            *state_dir_args(env),
+        ],
         input=json.dumps(statusline_input()).encode(),
         env=env,
         capture_output=True,
@@ -400,6 +418,9 @@ def test_an_error_since_the_numbers_marks_them_stale(env: dict[str, str], paths:
     # Newer numbers from Claude Code than that error: not stale.
     write_bridge(paths.state_dir, {"five_hour": {"used_percentage": 44.0}}, time.time())
     assert run_cli(env, b"").stdout.startswith("5h 44% · 7d 18%")
+
+
+STALE_AFTER_SECONDS = stale_after(DEFAULT_POLL_INTERVAL)
 
 
 @pytest.mark.parametrize(
@@ -567,7 +588,14 @@ def test_an_odd_command_line_still_prints_the_line(
     ],
 )
 def test_parse_bridge_args(args: list[str], expected: tuple[str | None, str | None] | None) -> None:
-    assert parse_bridge_args(args) == expected
+    parsed = parse_bridge_args(args)
+    assert (None if parsed is None else (parsed.template, parsed.then_cmd)) == expected
+
+
+def test_parse_bridge_args_takes_the_state_dir() -> None:
+    parsed = parse_bridge_args(["--state-dir", "/s t", "--format=F"])
+    assert parsed is not None
+    assert (parsed.state_dir, parsed.template) == ("/s t", "F")
 
 
 def test_help_and_install_still_reach_the_full_command_line(env: dict[str, str]) -> None:
@@ -659,11 +687,11 @@ def test_a_hanging_then_is_killed_with_its_children(env: dict[str, str], tmp_pat
 
 
 def test_then_timeout_only_shortens() -> None:
-    assert then_timeout({}) == THEN_TIMEOUT_SECONDS
-    assert then_timeout({THEN_TIMEOUT_ENV: "1.5"}) == 1.5
-    assert then_timeout({THEN_TIMEOUT_ENV: "600"}) == THEN_TIMEOUT_SECONDS
-    assert then_timeout({THEN_TIMEOUT_ENV: "-1"}) == THEN_TIMEOUT_SECONDS
-    assert then_timeout({THEN_TIMEOUT_ENV: "soon"}) == THEN_TIMEOUT_SECONDS
+    assert then_timeout(None) == THEN_TIMEOUT_SECONDS
+    assert then_timeout("1.5") == 1.5
+    assert then_timeout("600") == THEN_TIMEOUT_SECONDS
+    assert then_timeout("-1") == THEN_TIMEOUT_SECONDS
+    assert then_timeout("soon") == THEN_TIMEOUT_SECONDS
 
 
 # -- in-process: the pure parts and the injectables ----------------------------------------------
@@ -687,9 +715,9 @@ def test_line_fields_and_default_line() -> None:
 
 def test_clock_names_the_day_only_when_it_is_not_today() -> None:
     noon = time.mktime((2030, 1, 2, 12, 0, 0, 0, 0, -1))
-    assert clock(noon + 3600, noon) == "13:00"
-    assert clock(noon + 86400, noon) == "Thu 12:00"
-    assert clock(1e300, noon) == ""
+    assert local_clock(noon + 3600, noon) == "13:00"
+    assert local_clock(noon + 86400, noon) == "Thu 12:00"
+    assert local_clock(1e300, noon) is None
 
 
 def test_a_passed_reset_reads_zero() -> None:
@@ -733,23 +761,20 @@ def test_bridge_in_process_with_injectables(tmp_path: Path) -> None:
         51.0, 15.0, five_resets=now + timedelta(hours=1), seven_resets=now + timedelta(days=1)
     )
     stdin = io.BytesIO(json.dumps(obj).encode())
-    code = bridge_command(
-        stdin=stdin, stdout=out, now=now.timestamp(), state_dir=paths.state_dir, environ={}
-    )
+    code = bridge_command(stdin=stdin, stdout=out, now=now.timestamp(), state_dir=paths.state_dir)
     assert code == 0
-    expected_clock = clock((now + timedelta(hours=1)).timestamp(), now.timestamp())
+    expected_clock = local_clock((now + timedelta(hours=1)).timestamp(), now.timestamp())
     assert out.getvalue() == f"5h 51% · 7d 15% · resets {expected_clock}\n"
     assert bridged(paths)["at"] == now.timestamp()
 
 
-def test_bridge_in_process_finds_its_directory_from_environ(tmp_path: Path) -> None:
-    if sys.platform in ("win32", "darwin"):
-        pytest.skip("XDG_STATE_HOME decides the directory on Linux and the BSDs")
-    out = io.StringIO()
-    stdin = io.BytesIO(json.dumps(statusline_input()).encode())
-    environ = {"XDG_STATE_HOME": str(tmp_path)}
-    assert bridge_command(stdin=stdin, stdout=out, environ=environ) == 0
-    assert (tmp_path / "claude-usage-gauge" / BRIDGE_FILE_NAME).is_file()
+def test_a_bridge_without_state_dir_finds_the_stores_folder(
+    env: dict[str, str], paths: AppPaths
+) -> None:
+    """A hand-made statusLine entry without --state-dir: platformdirs finds the same folder."""
+    result = run_cli(env, json.dumps(statusline_input()).encode(), named_state_dir=False)
+    assert result.stdout.startswith("5h 51%")
+    assert bridge_path(paths).is_file()
 
 
 def test_bridge_in_process_survives_a_failing_stdout(tmp_path: Path) -> None:
@@ -759,7 +784,7 @@ def test_bridge_in_process_survives_a_failing_stdout(tmp_path: Path) -> None:
 
     stdin = io.BytesIO(json.dumps(statusline_input()).encode())
     state_dir = _paths(tmp_path).state_dir
-    assert bridge_command(stdin=stdin, stdout=Broken(), state_dir=state_dir, environ={}) == 0
+    assert bridge_command(stdin=stdin, stdout=Broken(), state_dir=state_dir) == 0
 
 
 def test_bridge_in_process_survives_anything(tmp_path: Path) -> None:
@@ -769,7 +794,7 @@ def test_bridge_in_process_survives_anything(tmp_path: Path) -> None:
 
     out = io.StringIO()
     state_dir = _paths(tmp_path).state_dir
-    assert bridge_command(stdin=Exploding(), stdout=out, state_dir=state_dir, environ={}) == 0
+    assert bridge_command(stdin=Exploding(), stdout=out, state_dir=state_dir) == 0
     assert out.getvalue() == ""
 
 

@@ -27,15 +27,16 @@ from claude_usage_gauge.core.state import (
     HISTORY_MAX_AGE,
     HISTORY_MAX_POINTS,
     MAX_GATES,
-    STORE_VERSION,
     HistoryPoint,
     State,
     append_history,
 )
-from claude_usage_gauge.core.usage import FIVE_HOUR, SEVEN_DAY, ExtraUsage, Usage, Window
+from claude_usage_gauge.core.state_format import MAX_STORE_BYTES, STORE_VERSION
+from claude_usage_gauge.core.usage import ExtraUsage, Usage, Window
+from claude_usage_gauge.core.window_ids import FIVE_HOUR, SEVEN_DAY
 from claude_usage_gauge.paths import AppPaths
 from claude_usage_gauge.sources.credentials import token_fingerprint
-from claude_usage_gauge.store import MAX_STORE_BYTES, Store, StoreBusy
+from claude_usage_gauge.store import Store, StoreBusy
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 FAKE_TOKEN = "sk-ant-oat01-FAKE-TOKEN-never-in-a-file-0123456789"

@@ -13,21 +13,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from claude_usage_gauge.core.display_state import DisplayState
 from claude_usage_gauge.core.errors import ErrorKind, Problem
 from claude_usage_gauge.core.guidance import clock
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.core.state import HistoryPoint, State, append_history
-from claude_usage_gauge.core.usage import (
-    FIVE_HOUR,
-    SEVEN_DAY,
-    ExtraUsage,
-    Usage,
-    Window,
-    parse_usage,
-)
+from claude_usage_gauge.core.usage import ExtraUsage, Usage, Window
+from claude_usage_gauge.core.usage_parser import parse_usage
 from claude_usage_gauge.core.view import (
     TOOLTIP_MAX,
-    DisplayState,
     View,
     build_view,
     duration,
@@ -41,6 +35,7 @@ from claude_usage_gauge.core.view import (
     tooltip,
     window_line,
 )
+from claude_usage_gauge.core.window_ids import FIVE_HOUR, SEVEN_DAY
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 SETTINGS = Settings()  # 180 s interval

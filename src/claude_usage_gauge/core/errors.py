@@ -29,27 +29,56 @@ class ErrorKind(StrEnum):
     # Our own settings (an API base we refuse, an unreadable settings file)
     CONFIG = "config"
 
+    @property
+    def policy(self) -> KindPolicy:
+        return POLICIES[self]
 
-# Kinds that only a change of credentials can cure: no request until they change.
-CREDENTIAL_KINDS = frozenset(
-    {
-        ErrorKind.NO_CREDENTIALS,
-        ErrorKind.BAD_CREDENTIALS,
-        ErrorKind.TOKEN_EXPIRED,
-        ErrorKind.MISSING_SCOPE,
-        ErrorKind.UNAUTHORIZED,
-    }
-)
+    @property
+    def needs_new_credentials(self) -> bool:
+        return POLICIES[self].needs_new_credentials
 
-# Kinds that are passing faults: back off and try again.
-TRANSIENT_KINDS = frozenset(
-    {
-        ErrorKind.NETWORK,
-        ErrorKind.SERVER_ERROR,
-        ErrorKind.BAD_RESPONSE,
-        ErrorKind.OUT_OF_EXTRA_USAGE,
-    }
-)
+    @property
+    def transient(self) -> bool:
+        return POLICIES[self].transient
+
+    @property
+    def found_locally(self) -> bool:
+        return POLICIES[self].found_locally
+
+    @property
+    def announced(self) -> bool:
+        return POLICIES[self].announced
+
+
+@dataclass(frozen=True, slots=True)
+class KindPolicy:
+    """What a kind of failure means for the rest of the app."""
+
+    # Only a change of credentials can cure it: no request until they change.
+    needs_new_credentials: bool = False
+    # A passing fault: back off and try again.
+    transient: bool = False
+    # Found on this machine without asking the server (the sign-in, our own settings): it stands
+    # until the next look at the sign-in, not until a server answer.
+    found_locally: bool = False
+    # Worth a notification when it starts.
+    announced: bool = False
+
+
+_SIGN_IN = KindPolicy(needs_new_credentials=True, found_locally=True, announced=True)
+POLICIES: dict[ErrorKind, KindPolicy] = {
+    ErrorKind.NO_CREDENTIALS: _SIGN_IN,
+    ErrorKind.BAD_CREDENTIALS: _SIGN_IN,
+    ErrorKind.TOKEN_EXPIRED: _SIGN_IN,
+    ErrorKind.MISSING_SCOPE: _SIGN_IN,
+    ErrorKind.UNAUTHORIZED: KindPolicy(needs_new_credentials=True, announced=True),
+    ErrorKind.RATE_LIMITED: KindPolicy(announced=True),
+    ErrorKind.OUT_OF_EXTRA_USAGE: KindPolicy(transient=True, announced=True),
+    ErrorKind.SERVER_ERROR: KindPolicy(transient=True),
+    ErrorKind.NETWORK: KindPolicy(transient=True),
+    ErrorKind.BAD_RESPONSE: KindPolicy(transient=True),
+    ErrorKind.CONFIG: KindPolicy(found_locally=True),
+}
 
 
 @dataclass(frozen=True, slots=True)

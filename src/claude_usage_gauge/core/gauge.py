@@ -22,16 +22,9 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
+from claude_usage_gauge.core.display_state import DisplayState
+
 RGBA = tuple[int, int, int, int]
-
-
-class GaugeState(StrEnum):
-    STARTING = "starting"
-    FRESH = "fresh"
-    STALE = "stale"
-    RATE_LIMITED = "rate_limited"
-    ERROR = "error"
-    SIGNED_OUT = "signed_out"
 
 
 class Level(StrEnum):
@@ -42,7 +35,7 @@ class Level(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class GaugeView:
-    state: GaugeState
+    state: DisplayState
     session_percent: float | None  # the 5-hour window (dominant reading)
     week_percent: float | None  # the 7-day window (secondary reading)
     warn_percent: float = 75.0
@@ -260,7 +253,7 @@ def _level_cue(
 
 
 def _badge(
-    draw: ImageDraw.ImageDraw, g: _Geometry, state: GaugeState, monochrome: bool, scale: int
+    draw: ImageDraw.ImageDraw, g: _Geometry, state: DisplayState, monochrome: bool, scale: int
 ) -> None:
     """A corner badge, cut out of the gauge by a transparent gap so it reads as separate.
 
@@ -280,14 +273,14 @@ def _badge(
         disc, ink = _M_SOLID, _CLEAR
     else:
         disc = {
-            GaugeState.ERROR: _BADGE_ERROR,
-            GaugeState.RATE_LIMITED: _BADGE_RATE,
+            DisplayState.ERROR: _BADGE_ERROR,
+            DisplayState.RATE_LIMITED: _BADGE_RATE,
         }.get(state, _BADGE_STALE)
-        ink = _INK if state is not GaugeState.STALE else _RIM
+        ink = _INK if state is not DisplayState.STALE else _RIM
         _circle(draw, bx, by, r, _RIM)
         r -= max(scale * 0.5, 0.1 * r)
     _circle(draw, bx, by, r, disc)
-    if state is GaugeState.ERROR:
+    if state is DisplayState.ERROR:
         # "!" as geometry, not a glyph: stays crisp and centred at 16 px.
         w = snap(max(scale, r * 0.34))
         top, bottom = snap(by - r * 0.72), snap(by + r * 0.12)
@@ -297,7 +290,7 @@ def _badge(
             _rect(draw, (bx - w / 2, dot_top, bx + w / 2, dot_bottom), ink)
         else:
             _circle(draw, bx, by + r * 0.5, w * 0.6, ink)
-    elif state is GaugeState.RATE_LIMITED:
+    elif state is DisplayState.RATE_LIMITED:
         w, h, gap = snap(max(scale, r * 0.28)), snap(r * 0.6), snap(max(scale / 2, r * 0.16))
         for x0 in (bx - gap - w, bx + gap):
             _rect(draw, (x0, by - h, x0 + w, by + h), ink)
@@ -344,12 +337,12 @@ def render(view: GaugeView, size: int, *, monochrome: bool = False) -> Image.Ima
     if not monochrome:
         _circle(draw, g.centre, g.centre, g.face, _FACE)
 
-    if state is GaugeState.STARTING:
+    if state is DisplayState.STARTING:
         _dashed_ring(draw, g, _M_SOLID if monochrome else _NEUTRAL, 12)
     else:
-        dimmed = state in (GaugeState.STALE, GaugeState.RATE_LIMITED, GaugeState.ERROR)
+        dimmed = state in (DisplayState.STALE, DisplayState.RATE_LIMITED, DisplayState.ERROR)
         _draw_reading(draw, g, view, monochrome=monochrome, dimmed=dimmed, scale=scale)
-        if state is GaugeState.SIGNED_OUT:
+        if state is DisplayState.SIGNED_OUT:
             _slash(draw, g, monochrome, scale)
         elif dimmed:
             _badge(draw, g, state, monochrome, scale)
@@ -369,7 +362,7 @@ def _draw_reading(
     dimmed: bool,
     scale: int,
 ) -> None:
-    signed_out = view.state is GaugeState.SIGNED_OUT
+    signed_out = view.state is DisplayState.SIGNED_OUT
     session = None if signed_out else _reading(view.session_percent)
     week = None if signed_out else _reading(view.week_percent)
 

@@ -9,20 +9,19 @@ import sys
 from datetime import datetime
 
 from claude_usage_gauge.core.errors import ErrorKind, Problem
+from claude_usage_gauge.core.values import local_clock
 
 USAGE_PAGE = "https://claude.ai/settings/usage"
 
 
 def clock(moment: datetime) -> str:
-    """Local wall-clock time, e.g. 14:30 (the date is added when it is not today)."""
+    """Local wall-clock time, e.g. 14:30 (the weekday is added when it is not today)."""
     try:
-        local = moment.astimezone()
-    except (OverflowError, OSError, ValueError):  # far-off dates on some platforms
-        return moment.strftime("%Y-%m-%d %H:%M UTC")
-    today = datetime.now().astimezone().date()
-    if local.date() == today:
-        return local.strftime("%H:%M")
-    return local.strftime("%a %H:%M")
+        text = local_clock(moment.timestamp())
+    except (OverflowError, OSError, ValueError):
+        text = None
+    # Far-off dates some platforms cannot place locally: say it in UTC.
+    return text if text is not None else moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def headline(problem: Problem) -> str:

@@ -14,14 +14,10 @@ from datetime import datetime
 
 from claude_usage_gauge.core.guidance import USAGE_PAGE, help_steps
 from claude_usage_gauge.core.text import MESSAGE_MAX, clean
-from claude_usage_gauge.core.usage import FIVE_HOUR, SEVEN_DAY
 from claude_usage_gauge.core.view import (
     View,
     error_line,
-    extra_usage_line,
-    pace_line,
-    source_line,
-    window_line,
+    summary_lines,
 )
 
 WRAP = 60
@@ -80,18 +76,8 @@ def _safe(entry: Entry) -> Entry:
 
 def build_menu(view: View, now: datetime, context: MenuContext) -> tuple[Entry, ...]:
     entries: list[Entry] = [Entry(_header(context), action="details", default=True)]
-    for window in view.windows:
-        entries.append(Entry(window_line(window, now)))
-    if view.usage is not None:
-        if view.usage.extra_usage is not None:
-            entries.append(Entry(extra_usage_line(view.usage.extra_usage)))
-        for window_id in (FIVE_HOUR, SEVEN_DAY):
-            pace = pace_line(view, window_id, now)
-            if pace is not None:
-                entries.append(Entry(pace))
-        updated = source_line(view.usage, now)
-        entries.append(Entry(updated + (" (stale)" if view.stale else "")))
-    elif view.error is None:
+    entries += [Entry(line) for line in summary_lines(view, now)]
+    if view.usage is None and view.error is None:
         entries.append(Entry("Reading usage…"))
 
     problem = error_line(view)

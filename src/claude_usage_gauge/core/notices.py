@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from claude_usage_gauge.core.errors import CREDENTIAL_KINDS, ErrorKind
+from claude_usage_gauge.core.errors import ErrorKind
 from claude_usage_gauge.core.guidance import headline
 from claude_usage_gauge.core.text import clean
 from claude_usage_gauge.core.view import View
 
 # A window counts as "nearly exhausted" (so its reset is news) from here.
 NEARLY_EXHAUSTED = 90.0
-# Problems worth interrupting for; passing network blips are not.
-ANNOUNCED_KINDS = CREDENTIAL_KINDS | {ErrorKind.RATE_LIMITED, ErrorKind.OUT_OF_EXTRA_USAGE}
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +77,8 @@ def notices_for(
 
     kind = view.error.kind if view.error is not None else None
     problem = memory.problem
-    if kind in ANNOUNCED_KINDS and kind != memory.problem and view.error is not None:
+    # Problems worth interrupting for (ErrorKind.announced); passing network blips are not.
+    if kind is not None and kind.announced and kind != memory.problem and view.error is not None:
         if memory.started:
             out.append(Notice("Claude usage cannot be read", headline(view.error)))
         problem = kind

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from claude_usage_gauge.core.errors import CREDENTIAL_KINDS, TRANSIENT_KINDS, ErrorKind, Problem
+from claude_usage_gauge.core.errors import ErrorKind, Problem
 from claude_usage_gauge.core.values import parse_iso
 
 RATE_LIMIT_FIRST = timedelta(minutes=5)
@@ -120,7 +120,11 @@ def next_attempt(
     so fresh bridged data costs no request). `last_manual` is the newest manual refresh by any
     process, so "Refresh now" in the tray and `status --refresh` share one 10 s spacing.
     """
-    if gate.last_kind in CREDENTIAL_KINDS and gate.failed_signature is not None:
+    if (
+        gate.last_kind is not None
+        and gate.last_kind.needs_new_credentials
+        and gate.failed_signature is not None
+    ):
         if signature == gate.failed_signature:
             return Decision(None, "waiting for new credentials")
         return Decision(now, "credentials changed")
@@ -171,7 +175,7 @@ def record_failure(
     """The gate after a failed attempt (or a credentials problem found without one)."""
     kind = problem.kind
     base = replace(gate, last_kind=kind, failed_signature=None, backoff_until=None)
-    if kind in CREDENTIAL_KINDS:
+    if kind.needs_new_credentials:
         return replace(base, failures=0, failed_signature=signature, rate_limited_until=None)
     if kind == ErrorKind.RATE_LIMITED:
         count = min(gate.rate_failures + 1, MAX_COUNT)
@@ -181,7 +185,7 @@ def record_failure(
         else:
             until = now + _jittered(rate_limit_delay(count), jitter)
         return replace(base, rate_failures=count, rate_limited_until=until)
-    transient = gate.last_kind is not None and gate.last_kind in TRANSIENT_KINDS
+    transient = gate.last_kind is not None and gate.last_kind.transient
     failures = min(gate.failures + 1, MAX_COUNT) if transient else 1
     return replace(
         base, failures=failures, backoff_until=now + _jittered(backoff_delay(failures), jitter)

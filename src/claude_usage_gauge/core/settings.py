@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from claude_usage_gauge.core.staleness import DEFAULT_POLL_INTERVAL
+
 DEFAULT_API_BASE = "https://api.anthropic.com"
 MIN_POLL_INTERVAL = 60.0
 ICON_STYLES = ("auto", "color", "mono")
-DEFAULT_POLL_INTERVAL = 180.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 
 from claude_usage_gauge.core.errors import Problem
 from claude_usage_gauge.core.schedule import Gate
+from claude_usage_gauge.core.state_format import STORE_VERSION
 from claude_usage_gauge.core.usage import Usage
 from claude_usage_gauge.core.values import finite_number, parse_iso
 
-STORE_VERSION = 1
 # A week of pace estimates at one point per few minutes, thinned (see `append_history`).
 HISTORY_MAX_POINTS = 2500
 HISTORY_MAX_AGE = timedelta(days=8)
@@ -37,6 +37,9 @@ class State:
     last_manual: datetime | None = None
     # The fingerprint of the token last seen, so shells can find its gate without the token.
     current_fingerprint: str | None = None
+    # The poll interval of the process that wrote the file, so readers that do not load the
+    # settings (the statusline bridge) judge staleness as the tray does.
+    poll_interval: float | None = None
 
     def gate(self, fingerprint: str) -> Gate:
         return self.gates.get(fingerprint, Gate())
@@ -81,6 +84,7 @@ class State:
             "gates": {fp: g.to_json() for fp, g in self.gates.items()},
             "last_manual": self.last_manual.isoformat() if self.last_manual else None,
             "current_fingerprint": self.current_fingerprint,
+            "poll_interval": self.poll_interval,
         }
 
     @classmethod
@@ -109,6 +113,7 @@ class State:
                 if isinstance(fp, str):
                     gates[fp] = Gate.from_json(gate)
         current = raw.get("current_fingerprint")
+        interval = finite_number(raw.get("poll_interval"))
         return cls(
             salt=salt,
             snapshot=Usage.from_json(raw.get("snapshot")),
@@ -118,6 +123,7 @@ class State:
             gates=gates,
             last_manual=parse_iso(raw.get("last_manual")),
             current_fingerprint=current if isinstance(current, str) else None,
+            poll_interval=interval if interval is not None and interval > 0 else None,
         )
 
 

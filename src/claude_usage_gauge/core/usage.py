@@ -1,41 +1,49 @@
-"""The one value that flows: a `Usage` snapshot, and the pure parsers that make it.
-
-The service changes without notice, so both parsers are lenient: every field is optional, unknown
-keys are ignored, a window with wrong types is skipped. Only "nothing readable at all" is an error.
-"""
+"""The one value that flows: a `Usage` snapshot, what a kind of window is, and the small
+operations on a snapshot (resets passing, merging Claude Code's numbers). The parsers that make
+a snapshot from the service's or Claude Code's JSON are in `usage_parser`."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
-from claude_usage_gauge.core.errors import ErrorKind, UsageError
 from claude_usage_gauge.core.values import finite_number, parse_iso
+from claude_usage_gauge.core.window_ids import FIVE_HOUR, SEVEN_DAY
 
 Source = Literal["api", "statusline"]
 
-FIVE_HOUR = "five_hour"
-SEVEN_DAY = "seven_day"
 
-# Flat top-level keys that look like windows but are not.
-_NOT_WINDOWS = frozenset({"extra_usage", "limits", "spend"})
-_KNOWN_LABELS = {
-    FIVE_HOUR: "5-hour session",
-    SEVEN_DAY: "Week (all models)",
-    "seven_day_opus": "Week (Opus)",
-    "seven_day_sonnet": "Week (Sonnet)",
-    "seven_day_haiku": "Week (Haiku)",
-    "seven_day_oauth_apps": "Week (apps)",
+@dataclass(frozen=True, slots=True)
+class WindowKind:
+    """Everything about one kind of window, in one place."""
+
+    label: str  # the menu's and status's name for it
+    short_label: str | None = None  # the tooltip's, where it has one
+    pace_name: str | None = None  # "At this pace the <name> limit…"; None: no pace line
+    # How far back the pace looks, and how much history it needs: a session's pace is its last
+    # three quarters of an hour; a week's needs hours, or one busy burst would "predict" the
+    # weekly limit for Monday.
+    pace_lookback: timedelta = timedelta(0)
+    pace_min_span: timedelta = timedelta(0)
+
+
+# The order of this table is the order windows are shown in; unknown kinds come after it.
+WINDOW_KINDS: dict[str, WindowKind] = {
+    FIVE_HOUR: WindowKind(
+        "5-hour session", "5h", "session", timedelta(minutes=45), timedelta(minutes=5)
+    ),
+    SEVEN_DAY: WindowKind(
+        "Week (all models)", "week", "weekly", timedelta(hours=24), timedelta(hours=3)
+    ),
+    "seven_day_opus": WindowKind("Week (Opus)"),
+    "seven_day_sonnet": WindowKind("Week (Sonnet)"),
+    "seven_day_haiku": WindowKind("Week (Haiku)"),
+    "seven_day_oauth_apps": WindowKind("Week (apps)"),
 }
-_SHORT_LABELS = {FIVE_HOUR: "5h", SEVEN_DAY: "week"}
-_LIMIT_KIND_IDS = {"session": FIVE_HOUR, "weekly_all": SEVEN_DAY}
-_MODEL_FAMILIES = ("opus", "sonnet", "haiku")
+_ORDER = {window_id: rank for rank, window_id in enumerate(WINDOW_KINDS)}
 # Anything at or before this is the service's way of saying "no reset scheduled"; anything after
 # the later bound is nonsense that would only overflow local-time arithmetic downstream.
-_NO_RESET_BEFORE = datetime(2000, 1, 1, tzinfo=UTC)
-_NO_RESET_AFTER = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +59,12 @@ class Window:
     as_of: datetime | None = None
 
     @property
+    def kind(self) -> WindowKind:
+        return WINDOW_KINDS.get(self.id) or WindowKind(self.label)
+
+    @property
     def short_label(self) -> str:
-        return _SHORT_LABELS.get(self.id, self.label)
+        return self.kind.short_label or self.label
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,211 +175,8 @@ class Usage:
         )
 
 
-# -- helpers ---------------------------------------------------------------------------------
-
-
-def _percent(raw: object) -> float | None:
-    value = finite_number(raw)
-    if value is None:
-        return None
-    return max(value, 0.0)
-
-
-def _reset_time(raw: object) -> datetime | None:
-    """ISO-8601 text or epoch seconds/milliseconds; the epoch itself means no reset."""
-    value: datetime | None
-    if isinstance(raw, str):
-        value = parse_iso(raw)
-    else:
-        number = finite_number(raw)
-        if number is None:
-            return None
-        if number > 1e11:  # milliseconds
-            number /= 1000.0
-        try:
-            value = datetime.fromtimestamp(number, tz=UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
-    if value is None or value <= _NO_RESET_BEFORE or value >= _NO_RESET_AFTER:
-        return None
-    return value
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
-
-
-def _label_for(window_id: str) -> str:
-    if window_id in _KNOWN_LABELS:
-        return _KNOWN_LABELS[window_id]
-    if window_id.startswith("seven_day_"):
-        return f"Week ({window_id.removeprefix('seven_day_').replace('_', ' ')})"
-    return window_id.replace("_", " ").capitalize()
-
-
-def _scoped_id(model_name: str) -> str:
-    """A stable id for a per-model weekly limit that matches its flat twin where there is one."""
-    slug = _slug(model_name)
-    for family in _MODEL_FAMILIES:
-        if family in slug.split("_"):
-            return f"seven_day_{family}"
-    return f"seven_day_{slug}" if slug else "seven_day_scoped"
-
-
-def _flat_windows(raw: dict[str, object]) -> dict[str, Window]:
-    found: dict[str, Window] = {}
-    for key, value in raw.items():
-        if key in _NOT_WINDOWS or not isinstance(value, dict):
-            continue
-        percent = _percent(value.get("utilization"))
-        if percent is None:
-            continue
-        wid = _slug(key) or key
-        found[wid] = Window(
-            id=wid,
-            label=_label_for(wid),
-            percent=percent,
-            resets_at=_reset_time(value.get("resets_at")),
-        )
-    return found
-
-
-def _limit_windows(raw: object) -> dict[str, Window]:
-    found: dict[str, Window] = {}
-    if not isinstance(raw, list):
-        return found
-    for item in raw:
-        if not isinstance(item, dict):
-            continue
-        percent = _percent(item.get("percent"))
-        kind = item.get("kind")
-        if percent is None or not isinstance(kind, str):
-            continue
-        label: str | None = None
-        if kind in _LIMIT_KIND_IDS:
-            wid = _LIMIT_KIND_IDS[kind]
-        elif kind == "weekly_scoped":
-            name = _scope_name(item.get("scope"))
-            if name is None:
-                continue
-            wid = _scoped_id(name)
-            if wid in found:
-                # Two models of one family ("Opus 4", "Opus 4.5"): both are shown, by full name.
-                wid = f"seven_day_{_slug(name) or 'scoped'}"
-            label = f"Week ({name})"
-        else:
-            continue
-        severity = item.get("severity")
-        found[wid] = Window(
-            id=wid,
-            label=label or _label_for(wid),
-            percent=percent,
-            resets_at=_reset_time(item.get("resets_at")),
-            active=item.get("is_active") is True,
-            severity=severity if isinstance(severity, str) else None,
-        )
-    return found
-
-
-def _scope_name(scope: object) -> str | None:
-    if not isinstance(scope, dict):
-        return None
-    model = scope.get("model")
-    if isinstance(model, dict):
-        for key in ("display_name", "id"):
-            name = model.get(key)
-            if isinstance(name, str) and name.strip():
-                return name.strip()
-    surface = scope.get("surface")
-    if isinstance(surface, str) and surface.strip():
-        return surface.strip()
-    return None
-
-
-def _order(window: Window) -> tuple[int, str]:
-    rank = {FIVE_HOUR: 0, SEVEN_DAY: 1}.get(window.id, 2)
-    return (rank, window.id)
-
-
-def _extra_usage(raw: object) -> ExtraUsage | None:
-    if not isinstance(raw, dict):
-        return None
-    used = finite_number(raw.get("used_credits"))
-    limit = finite_number(raw.get("monthly_limit"))
-    currency = raw.get("currency")
-    return ExtraUsage(
-        enabled=raw.get("is_enabled") is True,
-        used=None if used is None else round(used / 100.0, 2),
-        limit=None if limit is None else round(limit / 100.0, 2),
-        currency=currency if isinstance(currency, str) and currency else None,
-        percent=_percent(raw.get("utilization")),
-    )
-
-
-# -- the parsers -----------------------------------------------------------------------------
-
-
-def parse_usage(raw: object, fetched_at: datetime) -> Usage:
-    """The usage endpoint's JSON body, already decoded, into a `Usage`.
-
-    Raises `UsageError(bad_response)` when it is not an object or holds no readable window.
-    """
-    if not isinstance(raw, dict):
-        raise UsageError(
-            ErrorKind.BAD_RESPONSE,
-            "The usage service answered with something that is not usage data.",
-            detail=f"expected a JSON object, got {type(raw).__name__}",
-        )
-    windows = _flat_windows(raw)
-    # `limits[]` is newer and richer (active flag, severity): it wins over its flat twin, but a
-    # flat value fills in a reset time the newer entry lacks.
-    for wid, limit in _limit_windows(raw.get("limits")).items():
-        flat = windows.get(wid)
-        if flat is not None and limit.resets_at is None and flat.resets_at is not None:
-            limit = replace(limit, resets_at=flat.resets_at)  # noqa: PLW2901
-        windows[wid] = limit
-    if not windows:
-        raise UsageError(
-            ErrorKind.BAD_RESPONSE,
-            "The usage service answered, but with no usage window we can read.",
-            detail="no window with a numeric utilization",
-        )
-    return Usage(
-        windows=tuple(sorted(windows.values(), key=_order)),
-        extra_usage=_extra_usage(raw.get("extra_usage")),
-        fetched_at=fetched_at,
-        source="api",
-    )
-
-
-def parse_statusline(raw: object, received_at: datetime) -> Usage | None:
-    """Claude Code's statusline JSON (`rate_limits`) into a `Usage`, or None if it has none."""
-    if not isinstance(raw, dict):
-        return None
-    limits = raw.get("rate_limits")
-    if not isinstance(limits, dict):
-        return None
-    windows: list[Window] = []
-    for wid in (FIVE_HOUR, SEVEN_DAY):
-        part = limits.get(wid)
-        if not isinstance(part, dict):
-            continue
-        percent = _percent(part.get("used_percentage"))
-        if percent is None:
-            continue
-        windows.append(
-            Window(
-                id=wid,
-                label=_KNOWN_LABELS[wid],
-                percent=percent,
-                resets_at=_reset_time(part.get("resets_at")),
-            )
-        )
-    if not windows:
-        return None
-    return Usage(
-        windows=tuple(windows), extra_usage=None, fetched_at=received_at, source="statusline"
-    )
+def window_order(window: Window) -> tuple[int, str]:
+    return (_ORDER.get(window.id, len(_ORDER)), window.id)
 
 
 def apply_resets(usage: Usage, now: datetime) -> Usage:
@@ -401,6 +210,6 @@ def merge_bridged(previous: Usage | None, bridged: Usage) -> Usage:
         extra = replace(extra, as_of=extra.as_of or previous.fetched_at)
     return replace(
         bridged,
-        windows=tuple(sorted(bridged.windows + kept, key=_order)),
+        windows=tuple(sorted(bridged.windows + kept, key=window_order)),
         extra_usage=extra,
     )

@@ -7,6 +7,7 @@ status line, so it loads only `math` at import time (`datetime` when a time is f
 from __future__ import annotations
 
 import math
+import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -44,9 +45,33 @@ def parse_iso(raw: object) -> datetime | None:
     return value
 
 
-def plausible_reset_epoch(raw: object) -> float | None:
-    """A reset time in epoch seconds, or None when it means "none scheduled" or is garbage."""
-    value = finite_number(raw)
-    if value is None or value <= NO_RESET_BEFORE_EPOCH or value >= NO_RESET_AFTER_EPOCH:
+def iso_epoch(raw: object) -> float | None:
+    """Epoch seconds from ISO-8601 text with an offset, or None."""
+    value = parse_iso(raw)
+    return None if value is None else value.timestamp()
+
+
+def reset_epoch(raw: object) -> float | None:
+    """When a window resets, in epoch seconds: from ISO-8601 text or from epoch seconds or
+    milliseconds. None when it means "no reset scheduled" (the epoch) or is garbage."""
+    value = iso_epoch(raw) if isinstance(raw, str) else finite_number(raw)
+    if value is None:
+        return None
+    if value > 1e11:  # milliseconds
+        value /= 1000.0
+    if value <= NO_RESET_BEFORE_EPOCH or value >= NO_RESET_AFTER_EPOCH:
         return None
     return value
+
+
+def local_clock(moment: float, now: float | None = None) -> str | None:
+    """Local wall-clock time of epoch seconds `moment`: "14:30" today, "Tue 14:30" on another
+    day. None when the platform cannot place the moment (far-off dates on some systems)."""
+    try:
+        local = time.localtime(moment)
+        today = time.localtime(time.time() if now is None else now)
+    except (OverflowError, OSError, ValueError):
+        return None
+    if (local.tm_year, local.tm_yday) == (today.tm_year, today.tm_yday):
+        return time.strftime("%H:%M", local)
+    return time.strftime("%a %H:%M", local)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
-from claude_usage_gauge.core.errors import CREDENTIAL_KINDS, ErrorKind, Problem
+from claude_usage_gauge.core.display_state import DisplayState
+from claude_usage_gauge.core.errors import ErrorKind, Problem
 from claude_usage_gauge.core.guidance import (
     clock,
     headline,
@@ -18,35 +18,14 @@ from claude_usage_gauge.core.guidance import (
     out_of_extra_usage_line,
 )
 from claude_usage_gauge.core.settings import Settings
+from claude_usage_gauge.core.staleness import numbers_are_stale
 from claude_usage_gauge.core.state import HistoryPoint, State
 from claude_usage_gauge.core.text import MESSAGE_MAX, clean
-from claude_usage_gauge.core.usage import (
-    FIVE_HOUR,
-    SEVEN_DAY,
-    ExtraUsage,
-    Usage,
-    Window,
-    apply_resets,
-)
+from claude_usage_gauge.core.usage import ExtraUsage, Usage, Window, apply_resets
+from claude_usage_gauge.core.window_ids import FIVE_HOUR, SEVEN_DAY
 
 TOOLTIP_MAX = 127  # Windows truncates tray tooltips beyond this
-# How far back the pace looks, and how much history it needs, per kind of window: a session's
-# pace is its last three quarters of an hour; a week's needs hours, or one busy burst would
-# "predict" the weekly limit for Monday.
-PACE_LOOKBACK = timedelta(minutes=45)
-PACE_MIN_SPAN = timedelta(minutes=5)
-WEEK_PACE_LOOKBACK = timedelta(hours=24)
-WEEK_PACE_MIN_SPAN = timedelta(hours=3)
 PACE_HORIZON = timedelta(days=8)
-
-
-class DisplayState(StrEnum):
-    STARTING = "starting"
-    FRESH = "fresh"
-    STALE = "stale"
-    RATE_LIMITED = "rate_limited"
-    ERROR = "error"
-    SIGNED_OUT = "signed_out"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,19 +50,17 @@ def is_stale(state: State, now: datetime, interval: timedelta) -> bool:
     snapshot = state.snapshot
     if snapshot is None:
         return False
-    age = now - snapshot.fetched_at
-    # Numbers Claude Code handed over within the poll interval are current, whatever the API or
-    # the sign-in says; any other failure since the numbers means they could not be refreshed.
-    bridged_recently = snapshot.source == "statusline" and age < interval
-    if (
+    failed_since = (
         state.error_at is not None
         and state.last_error is not None
         and state.error_at >= snapshot.fetched_at
-        and not bridged_recently
-    ):
-        return True
-    # Two missed polls and a minute of grace: past this, the numbers are old news.
-    return age > interval * 2 + timedelta(minutes=1)
+    )
+    return numbers_are_stale(
+        (now - snapshot.fetched_at).total_seconds(),
+        interval.total_seconds(),
+        failed_since=failed_since,
+        from_statusline=snapshot.source == "statusline",
+    )
 
 
 def superseded(state: State, now: datetime) -> bool:
@@ -93,7 +70,7 @@ def superseded(state: State, now: datetime) -> bool:
     error, snapshot = state.last_error, state.snapshot
     return (
         error is not None
-        and error.kind not in CREDENTIAL_KINDS
+        and not error.kind.needs_new_credentials
         and snapshot is not None
         and state.error_at is not None
         and snapshot.fetched_at > state.error_at
@@ -108,7 +85,7 @@ def build_view(state: State, now: datetime, settings: Settings) -> View:
     error = state.last_error
     if superseded(state, now):
         error = None
-    if error is not None and error.kind in CREDENTIAL_KINDS:
+    if error is not None and error.kind.needs_new_credentials:
         display = DisplayState.SIGNED_OUT
     elif error is not None and error.kind == ErrorKind.RATE_LIMITED:
         display = DisplayState.RATE_LIMITED
@@ -200,21 +177,15 @@ def pace_line(view: View, window_id: str, now: datetime) -> str | None:
     reach = pace_reach(view.history, window, now)
     if reach is None or reach >= window.resets_at:
         return None
-    name = (
-        "session"
-        if window_id == FIVE_HOUR
-        else "weekly"
-        if window_id == SEVEN_DAY
-        else window.label
-    )
-    return f"At this pace the {name} limit is reached at {clock(reach)}"
+    return f"At this pace the {window.kind.pace_name} limit is reached at {clock(reach)}"
 
 
 def pace_reach(history: tuple[HistoryPoint, ...], window: Window, now: datetime) -> datetime | None:
     """When the window hits 100 % at the recent rate of climb; None if it is not climbing."""
-    session = window.id == FIVE_HOUR
-    lookback = PACE_LOOKBACK if session else WEEK_PACE_LOOKBACK
-    min_span = PACE_MIN_SPAN if session else WEEK_PACE_MIN_SPAN
+    kind = window.kind
+    if kind.pace_name is None:
+        return None
+    lookback, min_span = kind.pace_lookback, kind.pace_min_span
     recent = [
         (p.at, p.percents[window.id])
         for p in history
@@ -300,18 +271,26 @@ def status_json(view: View) -> dict[str, object]:
     }
 
 
+def summary_lines(view: View, now: datetime) -> list[str]:
+    """The numbers in words, one line each, as the menu and `status` both show them: every
+    window, extra usage, the pace lines, and where the numbers came from and when."""
+    if view.usage is None:
+        return []
+    lines = [window_line(w, now) for w in view.windows]
+    if view.usage.extra_usage is not None:
+        lines.append(extra_usage_line(view.usage.extra_usage))
+    for window in view.windows:
+        pace = pace_line(view, window.id, now)
+        if pace is not None:
+            lines.append(pace)
+    stale = " (stale)" if view.stale else ""
+    lines.append(source_line(view.usage, now) + stale)
+    return lines
+
+
 def status_lines(view: View, now: datetime) -> list[str]:
     """Human `status` output."""
-    lines = [window_line(w, now) for w in view.windows]
-    if view.usage is not None:
-        if view.usage.extra_usage is not None:
-            lines.append(extra_usage_line(view.usage.extra_usage))
-        for window_id in (FIVE_HOUR, SEVEN_DAY):
-            pace = pace_line(view, window_id, now)
-            if pace:
-                lines.append(pace)
-        stale = " (stale)" if view.stale else ""
-        lines.append(source_line(view.usage, now) + stale)
+    lines = summary_lines(view, now)
     if view.error is not None:
         lines.append(f"Problem: {error_line(view)}")
         # A stored message may come from a state file we did not write: shown safe.

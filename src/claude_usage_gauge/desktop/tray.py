@@ -16,13 +16,14 @@ from collections.abc import Callable
 from typing import Any
 
 from claude_usage_gauge import APP_NAME
-from claude_usage_gauge.core.gauge import GaugeState, GaugeView, render
+from claude_usage_gauge.core.display_state import DisplayState
+from claude_usage_gauge.core.gauge import GaugeView, render
 from claude_usage_gauge.core.menu import Entry, MenuContext, build_menu
 from claude_usage_gauge.core.notices import Notice, NoticeMemory, notices_for
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.core.state import State
-from claude_usage_gauge.core.usage import FIVE_HOUR, SEVEN_DAY
-from claude_usage_gauge.core.view import DisplayState, View, build_view, tooltip
+from claude_usage_gauge.core.view import View, build_view, tooltip
+from claude_usage_gauge.core.window_ids import FIVE_HOUR, SEVEN_DAY
 from claude_usage_gauge.refresh import utc_now
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ Action = Callable[[], None]
 
 def gauge_view(view: View, settings: Settings) -> GaugeView:
     return GaugeView(
-        state=GaugeState(view.state.value),
+        state=view.state,
         session_percent=view.percent(FIVE_HOUR),
         week_percent=view.percent(SEVEN_DAY),
         warn_percent=settings.warn_percent,

@@ -15,7 +15,8 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from claude_usage_gauge.core.errors import ErrorKind, UsageError
-from claude_usage_gauge.core.usage import Usage, parse_usage
+from claude_usage_gauge.core.usage import Usage
+from claude_usage_gauge.core.usage_parser import parse_usage
 
 MAX_BODY_BYTES = 1024 * 1024
 # Error bodies only matter for their message; no need to read more of them.

@@ -50,7 +50,9 @@ class ClaudeHome:
         """The installation Claude Code itself would use with this environment."""
         env = os.environ if environ is None else environ
         configured = env.get(CONFIG_DIR_ENV, "")
-        home = _home(env)
+        # Claude Code takes the home the way Node does: USERPROFILE on Windows, HOME elsewhere.
+        names = ("USERPROFILE", "HOME") if os.name == "nt" else ("HOME",)
+        home = next((Path(env[name]) for name in names if env.get(name)), None) or Path.home()
         if configured:
             config_dir = Path(configured)
             state_file = config_dir / STATE_FILE_NAME
@@ -61,7 +63,7 @@ class ClaudeHome:
             config_dir=config_dir,
             state_file=state_file,
             keychain_service=keychain_service_for(configured),
-            keychain_account=_user(env),
+            keychain_account=env.get("USER") or _login_name(),
             long_lived_token_set=bool(env.get(LONG_LIVED_TOKEN_ENV)),
         )
 
@@ -90,19 +92,7 @@ def keychain_service_for(configured_dir: str) -> str:
     return f"{KEYCHAIN_SERVICE}-{digest[:8]}"
 
 
-def _home(environ: Mapping[str, str]) -> Path:
-    # Claude Code takes the home the way Node does: USERPROFILE on Windows, HOME elsewhere.
-    names = ("USERPROFILE", "HOME") if os.name == "nt" else ("HOME",)
-    for name in names:
-        if environ.get(name):
-            return Path(environ[name])
-    return Path.home()
-
-
-def _user(environ: Mapping[str, str]) -> str:
-    user = environ.get("USER")
-    if user:
-        return user
+def _login_name() -> str:
     import getpass  # only when $USER is missing
 
     try:

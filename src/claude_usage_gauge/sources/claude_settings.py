@@ -25,6 +25,7 @@ from claude_usage_gauge.files import open_regular
 SETTINGS_NAME = "settings.json"
 STATUS_LINE_KEY = "statusLine"
 BRIDGE_SUBCOMMAND = "statusline"
+STATE_DIR_OPTION = "--state-dir"
 THEN_OPTION = "--then"
 NEW_FILE_MODE = 0o600
 NEW_DIR_MODE = 0o700
@@ -258,8 +259,13 @@ def wrapped_command(command: str, program: Sequence[str] = ()) -> str | None:
     return None
 
 
-def bridge_command_line(program: Sequence[str], then_cmd: str | None = None) -> str:
-    command = shlex.join([*program, BRIDGE_SUBCOMMAND])
+def bridge_command_line(
+    program: Sequence[str], state_dir: str | None = None, then_cmd: str | None = None
+) -> str:
+    words = [*program, BRIDGE_SUBCOMMAND]
+    if state_dir:
+        words += [STATE_DIR_OPTION, state_dir]
+    command = shlex.join(words)
     if then_cmd:
         command += f" {THEN_OPTION} {shlex.quote(then_cmd)}"
     return command
@@ -283,7 +289,9 @@ def _status_line_entry(data: Mapping[str, object], path: Path) -> dict[str, obje
     return entry
 
 
-def plan_install(data: Mapping[str, object], program: Sequence[str], path: Path) -> Plan:
+def plan_install(
+    data: Mapping[str, object], program: Sequence[str], path: Path, state_dir: str | None = None
+) -> Plan:
     """Point `statusLine` at the bridge, wrapping an existing command of the user's with --then."""
     entry = _status_line_entry(data, path)
     old = entry.get("command") if entry is not None else None
@@ -293,7 +301,7 @@ def plan_install(data: Mapping[str, object], program: Sequence[str], path: Path)
         return Plan(None, f"Already installed in {path}; nothing changed (command: {old_command}).")
     new_entry: dict[str, object] = dict(entry) if entry is not None else {}
     new_entry["type"] = "command"
-    new_entry["command"] = bridge_command_line(program, old_command or None)
+    new_entry["command"] = bridge_command_line(program, state_dir, old_command or None)
     new_data = dict(data)
     new_data[STATUS_LINE_KEY] = new_entry
     message = f"Installed in {path}: Claude Code's status line now runs {new_entry['command']}"

@@ -54,7 +54,9 @@ def _backups(path: Path) -> list[Path]:
     return sorted(found, key=order, reverse=True)
 
 
-def restored_bytes(current: cs.SettingsFile, program: Sequence[str]) -> bytes | None:
+def restored_bytes(
+    current: cs.SettingsFile, program: Sequence[str], state_dir: str | None = None
+) -> bytes | None:
     """The bytes from before install, when installing into them again gives exactly what the
     file holds now (nothing else changed since); None otherwise."""
     from claude_usage_gauge.files import read_regular
@@ -65,7 +67,7 @@ def restored_bytes(current: cs.SettingsFile, program: Sequence[str]) -> bytes | 
     try:
         raw = read_regular(backups[0], cs.MAX_SETTINGS_BYTES, ours=True)
         before = _as_settings(current, backups[0], raw)
-        plan = cs.plan_install(before.data, program, current.path)
+        plan = cs.plan_install(before.data, program, current.path, state_dir)
         if plan.data is None:
             return None
         again = cs.encoded(before, new_text(before, plan))
@@ -86,15 +88,24 @@ def _as_settings(current: cs.SettingsFile, where: Path, raw: bytes) -> cs.Settin
     return cs.SettingsFile(current.path, current.target, raw, data, current.mode)
 
 
-def run(action: str, *, dry_run: bool, path: Path, program: Sequence[str], out: TextIO) -> int:
+def run(
+    action: str,
+    *,
+    dry_run: bool,
+    path: Path,
+    program: Sequence[str],
+    out: TextIO,
+    state_dir: str | None = None,
+) -> int:
     """Do `action` ("install" or "uninstall") on the settings file at `path`; say what happened
-    on `out`. 0, or 1 on a refusal (nothing changed then)."""
+    on `out`. 0, or 1 on a refusal (nothing changed then). `state_dir` goes into the installed
+    command (see statusline.install)."""
     import logging
 
     try:
         current = cs.read_settings(path)
         if action == "install":
-            plan = cs.plan_install(current.data, program, path)
+            plan = cs.plan_install(current.data, program, path, state_dir)
         elif action == "uninstall":
             plan = cs.plan_uninstall(current.data, program, path)
         else:
@@ -102,7 +113,7 @@ def run(action: str, *, dry_run: bool, path: Path, program: Sequence[str], out: 
         if plan.data is None:
             out.write(plan.message + "\n")
             return 0
-        exact = restored_bytes(current, program) if action == "uninstall" else None
+        exact = restored_bytes(current, program, state_dir) if action == "uninstall" else None
         data = exact if exact is not None else cs.encoded(current, new_text(current, plan))
         if dry_run:
             out.write(f"Dry run: nothing was written. The change to {path} would be:\n")

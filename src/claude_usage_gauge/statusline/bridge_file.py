@@ -12,103 +12,34 @@ Code's own shape (only the two windows and their two numbers), so `usage.parse_s
 the whole object as it is.
 
 This module is on the statusline's hot path and imported by the store: it loads only `os`,
-`sys`, `time` and `math` (plus the interpreter's built-in JSON scanner), never `json`'s
-pure-Python half, which pulls in `re` and `enum`, nor `platformdirs`, which pulls in `pathlib`,
-`tempfile` and more.
+`time` and `math` (plus the interpreter's built-in JSON scanner), never `json`'s pure-Python
+half, which pulls in `re` and `enum`. Where the file lives is not worked out here: the installed
+bridge command names the state folder (`--state-dir`), so platformdirs stays off this path.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import time
 
-from claude_usage_gauge import APP_NAME
 from claude_usage_gauge.core.values import finite_number
+from claude_usage_gauge.core.window_ids import STATUSLINE_WINDOWS
 from claude_usage_gauge.files import ensure_private_dir, open_regular
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable
 
 BRIDGE_FILE_NAME = "bridge.json"
 BRIDGE_VERSION = 1
-WINDOW_IDS = ("five_hour", "seven_day")
 # A bridge file is under 200 bytes; anything much larger is not ours.
 MAX_BRIDGE_BYTES = 64 * 1024
 
 RateLimits = dict[str, dict[str, float]]
 
 
-# -- where it lives --------------------------------------------------------------------------
-
-
-def state_dir_for(environ: Mapping[str, str], platform: str) -> str:
-    """The app's state directory as `platformdirs.user_state_dir(APP_NAME, appauthor=False)`.
-
-    Worked out by hand, because importing platformdirs costs more than the rest of the bridge.
-    tests/test_bridge_file.py holds this to platformdirs' answers.
-    """
-    if platform == "win32":
-        return os.path.join(_windows_local_appdata(environ), APP_NAME)
-    # platformdirs honours an absolute XDG_STATE_HOME on macOS as well as on Linux and the BSDs.
-    xdg = environ.get("XDG_STATE_HOME", "")
-    if xdg.startswith("/"):
-        return os.path.join(xdg, APP_NAME)
-    home = _posix_home(environ)
-    if platform == "darwin":
-        return os.path.join(home, "Library", "Application Support", APP_NAME)
-    return os.path.join(home, ".local", "state", APP_NAME)
-
-
-def bridge_state_dir(environ: Mapping[str, str] | None = None) -> str:
-    """The state directory of the running platform, from `environ` (default: this process's)."""
-    return state_dir_for(os.environ if environ is None else environ, sys.platform)
-
-
 def bridge_path(state_dir: str | os.PathLike[str]) -> str:
     return os.path.join(os.fspath(state_dir), BRIDGE_FILE_NAME)
-
-
-def _posix_home(environ: Mapping[str, str]) -> str:
-    home = environ.get("HOME", "")
-    if home.startswith("/"):
-        return home.rstrip("/") or "/"
-    # A relative or empty HOME is ignored, as platformdirs does: the account's home instead.
-    try:
-        import pwd
-
-        return pwd.getpwuid(os.getuid()).pw_dir.rstrip("/") or "/"
-    except (ImportError, KeyError) as exc:
-        raise OSError("could not determine the home directory") from exc
-
-
-def _windows_local_appdata(environ: Mapping[str, str]) -> str:
-    override = environ.get("WIN_PD_OVERRIDE_LOCAL_APPDATA", "").strip()
-    if _fully_qualified_windows_path(override):
-        return os.path.normpath(override)
-    # platformdirs asks the shell for this folder; the variable names the same folder unless
-    # an administrator redirected it.
-    folder = environ.get("LOCALAPPDATA", "")
-    if folder:
-        return os.path.normpath(folder)
-    import platformdirs  # a stripped environment: let it ask the shell
-
-    return os.path.dirname(platformdirs.user_state_dir(APP_NAME, appauthor=False))
-
-
-def _fully_qualified_windows_path(path: str) -> bool:
-    """A drive with a root (C:\\x) or a whole UNC share, the folder overrides platformdirs takes."""
-    import ntpath
-
-    drive, tail = ntpath.splitdrive(path.replace("/", "\\"))
-    if drive[:4] in ("\\\\?\\", "\\\\.\\") and drive[5:6] == ":":
-        return tail.startswith("\\")
-    if not drive.startswith("\\"):
-        return bool(drive) and tail.startswith("\\")
-    unc = drive[8:] if drive[:8].upper() == "\\\\?\\UNC\\" else drive[2:]
-    server, _, share = unc.partition("\\")
-    return bool(server and share)
 
 
 # -- JSON, read with the interpreter's scanner ---------------------------------------------------
@@ -172,7 +103,7 @@ def sanitize_rate_limits(raw: object) -> RateLimits | None:
     if not isinstance(raw, dict):
         return None
     limits: RateLimits = {}
-    for window_id in WINDOW_IDS:
+    for window_id in STATUSLINE_WINDOWS:
         part = raw.get(window_id)
         if not isinstance(part, dict):
             continue
@@ -221,7 +152,7 @@ def render_bridge(rate_limits: RateLimits, at: float) -> bytes:
         f'"{window_id}":{{'
         + ",".join(f'"{key}":{float(value)!r}' for key, value in rate_limits[window_id].items())
         + "}"
-        for window_id in WINDOW_IDS
+        for window_id in STATUSLINE_WINDOWS
         if window_id in rate_limits
     )
     return f'{{"version":{BRIDGE_VERSION},"at":{float(at)!r},"rate_limits":{{{windows}}}}}'.encode()

@@ -53,9 +53,10 @@ def autostart_for(
         from claude_usage_gauge.desktop.autostart._macos import LaunchAgent, allow_label_in_launchd
 
         return LaunchAgent(command, home=home, allow_label=allow_label_in_launchd)
-    from claude_usage_gauge.desktop.autostart._linux import XdgAutostart
+    from claude_usage_gauge.desktop.autostart._linux import XdgAutostart, autostart_dir
 
-    return XdgAutostart(command, home=home, environ=os.environ if environ is None else environ)
+    env = os.environ if environ is None else environ
+    return XdgAutostart(command, folder=autostart_dir(home, env.get("XDG_CONFIG_HOME", "")))
 
 
 def autostart_command(action: str) -> int:
@@ -78,13 +79,13 @@ def describe(status: AutostartStatus) -> str:
     """Plain sentences for the user about `status`, ending with where the entry lives."""
     if status.state is AutostartState.ENABLED:
         headline = "Start at login is enabled."
-    elif status.state is AutostartState.OTHER_PROGRAM:
-        headline = "Start at login is enabled but points at another program."
+    elif status.state is AutostartState.DIFFERENT:
+        headline = "Start at login has an entry this program did not write."
     else:
         headline = "Start at login is disabled."
     repair = (
         f" Run `{APP_NAME} autostart enable` to repair it."
-        if status.state is AutostartState.OTHER_PROGRAM
+        if status.state is AutostartState.DIFFERENT
         else ""
     )
     return f"{headline} {status.detail}{repair} (Entry: {status.location})"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -15,21 +14,25 @@ from claude_usage_gauge.files import write_atomically
 class AutostartState(StrEnum):
     ENABLED = "enabled"
     DISABLED = "disabled"
-    # An entry of ours exists but starts some other program (an old install, a moved bundle):
-    # enabling again points it back at this one.
-    OTHER_PROGRAM = "other_program"
+    # An entry of ours exists but is not the one this program writes (an old install, a moved
+    # bundle, or turned off by hand): enabling again rewrites it.
+    DIFFERENT = "different"
 
 
 @dataclass(frozen=True)
 class AutostartStatus:
     state: AutostartState
     location: str  # where the entry lives (a file, or a registry key and value name)
-    command: list[str] | None  # what the entry runs, when there is one and it could be read
     detail: str  # one plain sentence for people
 
 
 class Autostart(ABC):
-    """One platform's entry that starts `command` when the user logs in."""
+    """One platform's entry that starts `command` when the user logs in.
+
+    Its status compares the entry that is there with the one this program would write, instead
+    of reading entries back with a parser of their format: an entry that differs in any way is
+    one that `enable` should rewrite.
+    """
 
     def __init__(self, command: list[str]) -> None:
         if not command:
@@ -42,38 +45,44 @@ class Autostart(ABC):
         """Where the entry lives, for people."""
 
     @abstractmethod
-    def enable(self) -> AutostartStatus:
-        """Create or repair the entry so it runs `command`. Raises OSError when it cannot."""
+    def entry(self) -> str:
+        """The entry this program writes, to start `command`."""
+
+    @abstractmethod
+    def _read(self) -> str | None:
+        """The entry that is there, or None when there is none. Raises OSError."""
+
+    @abstractmethod
+    def _write(self, entry: str) -> None:
+        """Create or replace the entry. Raises OSError when it cannot."""
 
     @abstractmethod
     def disable(self) -> AutostartStatus:
         """Remove our entry, and nothing else. Raises OSError when it cannot."""
 
-    @abstractmethod
-    def status(self) -> AutostartStatus:
-        """Read the entry without changing anything. Raises OSError when it cannot be read."""
+    def enable(self) -> AutostartStatus:
+        """Create or repair the entry so it runs `command`. Raises OSError when it cannot."""
+        self._write(self.entry())
+        return self.status()
 
-    def _judge(
-        self,
-        found: list[str] | None,
-        *,
-        same: Callable[[list[str], list[str]], bool] | None = None,
-    ) -> AutostartStatus:
-        """The status of an entry that exists and runs `found` (None: unreadable)."""
-        if found is not None and (same or _same_command)(found, self.command):
+    def status(self) -> AutostartStatus:
+        """Look at the entry without changing anything. Raises OSError when it cannot be read."""
+        found = self._read()
+        if found is None:
+            return self._absent()
+        if found == self.entry():
             return AutostartStatus(
-                AutostartState.ENABLED, self.location, found, f"It starts {_shown(found)}."
+                AutostartState.ENABLED, self.location, f"It starts {_shown(self.command)}."
             )
-        runs = "an unreadable command" if found is None else _shown(found)
         return AutostartStatus(
-            AutostartState.OTHER_PROGRAM,
+            AutostartState.DIFFERENT,
             self.location,
-            found,
-            f"It starts {runs}, not this program.",
+            "There is an entry, but not the one this program writes: it may start another "
+            "copy, or be turned off.",
         )
 
     def _absent(self, detail: str = "There is no entry.") -> AutostartStatus:
-        return AutostartStatus(AutostartState.DISABLED, self.location, None, detail)
+        return AutostartStatus(AutostartState.DISABLED, self.location, detail)
 
 
 class FileAutostart(Autostart):
@@ -87,6 +96,15 @@ class FileAutostart(Autostart):
     def location(self) -> str:
         return str(self.path)
 
+    def _read(self) -> str | None:
+        try:
+            return self.path.read_bytes().decode("utf-8", errors="replace")
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def _write(self, entry: str) -> None:
+        write_shared_file(self.path, entry.encode("utf-8"))
+
     def disable(self) -> AutostartStatus:
         if remove_file(self.path):
             return self._absent("The entry was removed.")
@@ -96,10 +114,6 @@ class FileAutostart(Autostart):
 def _shown(command: list[str]) -> str:
     """A command for people; arguments with spaces in quotes so the split stays visible."""
     return " ".join(arg if arg and " " not in arg else f'"{arg}"' for arg in command)
-
-
-def _same_command(found: list[str], wanted: list[str]) -> bool:
-    return found == wanted
 
 
 # Folders made on the way (~/.config, autostart/, LaunchAgents/) get this mode whatever the

@@ -15,12 +15,10 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from claude_usage_gauge.desktop.autostart._base import (
     AutostartStatus,
     FileAutostart,
-    write_shared_file,
 )
 
 LABEL = "com.claude-usage-gauge.agent"
@@ -41,30 +39,14 @@ class LaunchAgent(FileAutostart):
         super().__init__(command, agent_path(home))
         self._allow_label = allow_label
 
+    def entry(self) -> str:
+        return agent_plist(self.command).decode("utf-8")
+
     def enable(self) -> AutostartStatus:
-        write_shared_file(self.path, agent_plist(self.command))
+        status = super().enable()
         if self._allow_label is not None:
             self._allow_label(LABEL)
-        return self.status()
-
-    def status(self) -> AutostartStatus:
-        try:
-            data = self.path.read_bytes()
-        except (FileNotFoundError, NotADirectoryError):
-            return self._absent()
-        try:
-            loaded: Any = plistlib.loads(data)
-        except Exception:  # plistlib raises several kinds (ValueError, ExpatError) on bad files
-            return self._judge(None)
-        if not isinstance(loaded, dict):
-            return self._judge(None)
-        if loaded.get("Disabled") is True:
-            return self._absent("The entry is there but turned off.")
-        args = loaded.get("ProgramArguments")
-        if isinstance(args, list) and args and all(isinstance(arg, str) for arg in args):
-            return self._judge(list(args))
-        program = loaded.get("Program")
-        return self._judge([program] if isinstance(program, str) else None)
+        return status
 
 
 def agent_plist(command: list[str]) -> bytes:

@@ -1,14 +1,14 @@
 r"""Start at login on Windows: a value under the user's Run key.
 
 The value is "claude-usage-gauge" under HKCU\Software\Microsoft\Windows\CurrentVersion\Run. It
-holds a command line, so the program path is always double-quoted (it may contain spaces, as
-under "Program Files") and the arguments are quoted the way the C runtime splits them back.
+holds a command line, quoted the way the C runtime splits it back into arguments (a path with
+spaces, as under "Program Files", is double-quoted).
 The registry sits behind `RunKey`, so the logic is tested anywhere with `FakeRunKey`.
 """
 
 from __future__ import annotations
 
-import ntpath
+import subprocess
 import sys
 from typing import Protocol
 
@@ -111,119 +111,21 @@ class RunKeyAutostart(Autostart):
     def location(self) -> str:
         return rf"HKEY_CURRENT_USER\{RUN_KEY}, value {VALUE_NAME!r}"
 
-    def enable(self) -> AutostartStatus:
-        self.registry.set(VALUE_NAME, join_command_line(self.command))
-        return self.status()
+    def entry(self) -> str:
+        # The C runtime's quoting, which is how Windows splits the line back into arguments.
+        return subprocess.list2cmdline(self.command)
+
+    def _read(self) -> str | None:
+        return self.registry.get(VALUE_NAME)
+
+    def _write(self, entry: str) -> None:
+        self.registry.set(VALUE_NAME, entry)
 
     def disable(self) -> AutostartStatus:
         if self.registry.get(VALUE_NAME) is None:
             return self._absent("There was no entry to remove.")
         self.registry.delete(VALUE_NAME)
         return self._absent("The entry was removed.")
-
-    def status(self) -> AutostartStatus:
-        value = self.registry.get(VALUE_NAME)
-        if value is None:
-            return self._absent()
-        found = split_command_line(value)
-        return self._judge(found or None, same=same_windows_command)
-
-
-def same_windows_command(found: list[str], wanted: list[str]) -> bool:
-    """Windows paths compare without regard to case or slash direction; arguments exactly."""
-    if len(found) != len(wanted):
-        return False
-    return ntpath.normcase(found[0]) == ntpath.normcase(wanted[0]) and found[1:] == wanted[1:]
-
-
-def join_command_line(command: list[str]) -> str:
-    """A command line that `split_command_line` (and the C runtime) splits back into `command`."""
-    program, *args = command
-    if '"' in program:
-        # Not a valid Windows path; the program name has no escape for it.
-        raise ValueError("a program path cannot contain a double quote")
-    return " ".join([f'"{program}"', *(_quote_arg(arg) for arg in args)])
-
-
-def _quote_arg(arg: str) -> str:
-    if arg and not any(ch in arg for ch in ' \t\n\v"'):
-        return arg
-    out: list[str] = ['"']
-    backslashes = 0
-    for ch in arg:
-        if ch == "\\":
-            backslashes += 1
-            continue
-        if ch == '"':
-            # Backslashes before a quote are doubled, and the quote itself escaped.
-            out.append("\\" * (2 * backslashes + 1) + '"')
-        else:
-            out.append("\\" * backslashes + ch)
-        backslashes = 0
-    # Backslashes before the closing quote are doubled so they do not escape it.
-    out.append("\\" * (2 * backslashes) + '"')
-    return "".join(out)
-
-
-def split_command_line(line: str) -> list[str]:
-    """Split a command line the way the Microsoft C runtime builds argv.
-
-    The program name is special: it runs to the next quote if it starts with one, else to the
-    next space or tab, and backslashes in it are plain characters. In later arguments, 2n
-    backslashes before a quote make n backslashes and the quote toggles quoting; 2n+1 make n
-    backslashes and a literal quote; and `""` inside quotes is a literal quote.
-    """
-    args: list[str] = []
-    i, n = 0, len(line)
-    while i < n and line[i] in " \t":
-        i += 1
-    if i >= n:
-        return args
-    if line[i] == '"':
-        end = line.find('"', i + 1)
-        end = n if end < 0 else end
-        args.append(line[i + 1 : end])
-        i = end + 1
-    else:
-        start = i
-        while i < n and line[i] not in " \t":
-            i += 1
-        args.append(line[start:i])
-    while True:
-        while i < n and line[i] in " \t":
-            i += 1
-        if i >= n:
-            return args
-        current: list[str] = []
-        quoted = False
-        while i < n:
-            ch = line[i]
-            if ch == "\\":
-                start = i
-                while i < n and line[i] == "\\":
-                    i += 1
-                count = i - start
-                if i < n and line[i] == '"':
-                    current.append("\\" * (count // 2))
-                    if count % 2:
-                        current.append('"')
-                        i += 1
-                    continue
-                current.append("\\" * count)
-                continue
-            if ch == '"':
-                if quoted and i + 1 < n and line[i + 1] == '"':
-                    current.append('"')
-                    i += 2
-                    continue
-                quoted = not quoted
-                i += 1
-                continue
-            if ch in " \t" and not quoted:
-                break
-            current.append(ch)
-            i += 1
-        args.append("".join(current))
 
 
 def default_run_key() -> RunKey:
