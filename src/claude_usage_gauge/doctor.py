@@ -11,6 +11,7 @@ from claude_usage_gauge import __version__
 from claude_usage_gauge.core.errors import UsageError
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.core.text import clean
+from claude_usage_gauge.logs import mask_secrets
 from claude_usage_gauge.paths import AppPaths
 from claude_usage_gauge.sources.claude_home import LONG_LIVED_TOKEN_ENV, ClaudeHome
 from claude_usage_gauge.sources.keychain import SecretStore
@@ -72,7 +73,8 @@ def report(
         lines.append(f"  note: {note}")
 
     lines += ["", "Usage service"]
-    lines.append(f"  API base: {settings.api_base}")
+    # A password in the address (refused for use, but still in the settings) is not shown.
+    lines.append(f"  API base: {mask_secrets(settings.api_base)}")
     lines.append(f"  poll interval: {settings.poll_interval:g} s")
     if token_fp is not None:
         refresher = Refresher(store, settings, home, secret_store)

@@ -187,6 +187,23 @@ def test_a_proxy_password_is_never_stored_logged_or_shown(tmp_path: Path, proxy:
     sweep.assert_no_leak()
 
 
+def test_an_api_address_with_a_password_is_refused_and_never_shown(tmp_path: Path) -> None:
+    home = new_home(tmp_path / "home", f"https://user:{PROXY_SECRET}@usage.invalid")
+    sweep = Sweep(home, [])
+    data = json.loads(sweep.run("status", "--json").stdout)
+    assert data["error"]["kind"] == ErrorKind.CONFIG.value
+    doctor = sweep.run("doctor")
+    assert "API base: https://***@usage.invalid" in doctor.stdout
+    found = [label for label, text in sweep.outputs if PROXY_SECRET in text]
+    found += [
+        str(p)
+        for p in home.root.rglob("*")
+        if p.is_file() and PROXY_SECRET.encode() in p.read_bytes()
+    ]
+    assert found == []
+    sweep.assert_no_leak()
+
+
 def test_a_network_error_leaks_nothing(tmp_path: Path) -> None:
     sweep = Sweep(new_home(tmp_path / "home", f"http://127.0.0.1:{closed_port()}"), [])
     run_state_readers(sweep)
