@@ -18,7 +18,7 @@ from claude_usage_gauge.refresh import Refresher
 from claude_usage_gauge.store import Store
 from claude_usage_gauge.testing import claude_code
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI
-from tests.support.cli_home import CliHome, closed_port
+from tests.support.cli_home import CliHome, closed_port, seed_home
 from tests.support.clock import FakeClock, start_time
 from tests.support.second_user import (
     SECOND_UID,
@@ -38,17 +38,15 @@ def signature(path: Path) -> tuple[bytes, int, int]:
     return path.read_bytes(), info.st_mtime_ns, info.st_ino
 
 
-def planted_state(folder: Path) -> None:
+def planted_state(folder: Path, seed: Path) -> None:
+    """A state file another user put there: fresh numbers (so nothing is asked) under a name of
+    their choosing, and an error message of theirs."""
+    state = json.loads(seed.read_text())
+    for window in state["snapshot"]["windows"]:
+        window["label"] = PLANTED
+    state["last_error"] = {"kind": "server_error", "message": PLANTED, "retry_at": None}
+    state["error_at"] = state["snapshot"]["fetched_at"]
     folder.mkdir(parents=True, exist_ok=True)
-    state = {
-        "version": 1,
-        "salt": "00" * 16,
-        "snapshot": None,
-        "history": [],
-        "last_error": {"kind": "server_error", "message": PLANTED, "retry_at": None, "detail": ""},
-        "error_at": "2030-01-01T00:00:00+00:00",
-        "gates": {},
-    }
     (folder / "state.json").write_text(json.dumps(state))
 
 
@@ -90,10 +88,11 @@ def test_reset_refuses_a_world_writable_folder_on_the_way(tmp_path: Path) -> Non
 
 @needs_root
 def test_another_users_state_never_reaches_our_output(tmp_path: Path) -> None:
+    seeded, _ = seed_home(tmp_path / "seed")
     with FakeUsageAPI() as fake:
         home = CliHome(tmp_path / "home", fake.url)
         home.write_credentials()
-        planted_state(home.state_dir)
+        planted_state(home.state_dir, seeded.state_file)
         chown_tree(home.state_dir)
         os.chown(home.state_dir.parent, 0, 0)  # only our own folder was given away
         outputs = [home.run(*argv) for argv in (("status",), ("status", "--json"), ("doctor",))]
