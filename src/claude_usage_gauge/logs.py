@@ -39,6 +39,7 @@ TOKEN_PATTERN = re.compile(
 MASK = "***"
 # A run this long that also occurs in a remembered secret is taken for a piece of it.
 SLICE = 12
+DISTINCT = 6
 
 
 class _Remembered:
@@ -58,7 +59,9 @@ def remember_secret(secret: str) -> None:
             return
         _Remembered.secrets += (secret,)
         pieces = {s[i : i + SLICE] for s in _Remembered.secrets for i in range(len(s) - SLICE + 1)}
-        _Remembered.slices = frozenset(pieces)
+        # A run with few distinct characters ("xxxxxxxxxxxx") says nothing about the token and
+        # would mask ordinary text; a random token's runs are all distinctive.
+        _Remembered.slices = frozenset(p for p in pieces if len(set(p)) >= DISTINCT)
 
 
 def _mask_match(match: re.Match[str]) -> str:

@@ -23,7 +23,7 @@ from claude_usage_gauge.sources.api import fetch_usage
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI, Reply, usage_body
 from claude_usage_gauge.testing.hostile import bomb, compress, encoded, nested
 
-TOKEN = "sk-ant-oat01-HostileBodies" + "x" * 60
+TOKEN = "sk-ant-oat01-HostileBodies" + "Qw7Er2Ty9Ui4Op1As6Df3Gh8Jk5Lz0Xc" * 2
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 MEMORY_BOUND = 64 * 1024 * 1024
 BOMB_BYTES = 256 * 1024 * 1024

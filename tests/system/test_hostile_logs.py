@@ -77,6 +77,15 @@ def test_every_long_slice_of_a_used_token_is_masked(
     assert piece not in written(log_file)
 
 
+def test_a_remembered_token_does_not_mask_ordinary_text() -> None:
+    """Only distinctive runs count: a token with a long repeated stretch (a test's, say) must not
+    turn every run of that character in other records into a mask (nor shrink them)."""
+    from claude_usage_gauge.logs import remember_secret
+
+    remember_secret("sk-ant-oat01-Plain" + "z" * 40 + "Ends9Kq2")
+    assert mask_secrets("z" * 100 + " 42 %") == "z" * 100 + " 42 %"
+
+
 @pytest.mark.parametrize(
     ("text", "secret"),
     [
