@@ -198,7 +198,8 @@ def _status(as_json: bool, refresh: bool) -> int:
 
     paths = _paths()
     settings = _settings(paths)
-    refresher = Refresher(Store(paths), settings, _claude_home(), _secret_store())
+    home = _claude_home()
+    refresher = Refresher(Store.for_home(paths, home), settings, home, _secret_store())
     outcome = refresher.refresh(manual=refresh)
     now = utc_now()
     view = build_view(outcome.state, now, settings)

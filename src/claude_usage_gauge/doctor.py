@@ -35,7 +35,7 @@ def report(
 
     lines.append("Credentials")
     token_fp: str | None = None
-    store = Store(paths)
+    store = Store.for_home(paths, home)
     state = store.read()
     try:
         creds = read_credentials(home, secret_store)

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from claude_usage_gauge.core.state import State
 from claude_usage_gauge.core.state_format import MAX_STORE_BYTES, STORE_VERSION
@@ -24,6 +25,12 @@ from claude_usage_gauge.core.usage_parser import parse_statusline
 from claude_usage_gauge.core.values import finite_number
 from claude_usage_gauge.files import ensure_private_dir, write_private_file
 from claude_usage_gauge.paths import AppPaths
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from claude_usage_gauge.sources.claude_home import ClaudeHome
+    from claude_usage_gauge.sources.claude_state import ClaudeCodeCache
 
 log = logging.getLogger(__name__)
 
@@ -38,29 +45,57 @@ class Store:
     result instead of fetching too.
     """
 
-    def __init__(self, paths: AppPaths) -> None:
+    def __init__(
+        self,
+        paths: AppPaths,
+        claude_cache: ClaudeCodeCache | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.paths = paths
+        # Claude Code's own cached /usage answer, folded in like the bridge when it is newer.
+        self.claude_cache = claude_cache
+        self._clock = clock
         # The last parse, keyed by the file's identity: a week of history is ~200 KB of JSON,
         # and the tray re-reads the store every few seconds while nothing has changed.
         self._parsed: tuple[tuple[int, int, int], State] | None = None
         # Set when the file on disk was written by a newer version of the app.
         self._foreign_version: int | None = None
-        # Whether the last read folded in statusline numbers the file does not hold yet.
+        # Whether the last read folded in numbers (Claude Code's statusline feed or its cached
+        # /usage) that the file does not hold yet.
         self.folded_bridge = False
 
+    @classmethod
+    def for_home(cls, paths: AppPaths, home: ClaudeHome) -> Store:
+        """The store as a command or the tray sees it for one Claude Code installation: with
+        that installation's cached /usage answer folded in."""
+        from claude_usage_gauge.sources.claude_state import ClaudeCodeCache
+
+        return cls(paths, ClaudeCodeCache(home.state_file))
+
     def read(self) -> State:
-        """The current state, with newer statusline numbers folded in. Never raises.
+        """The current state, with newer numbers from Claude Code folded in. Never raises.
 
         A missing, torn or foreign state file reads as empty.
         """
         state = self._read_state()
+        self.folded_bridge = False
+        cached = self.claude_cache.read(self._clock()) if self.claude_cache is not None else None
+        if cached is not None and _newer(cached, state):
+            # A whole answer of the usage endpoint, as Claude Code's /usage fetched it.
+            state = state.with_snapshot(cached)
+            self.folded_bridge = True
         bridged = self._read_bridge()
-        self.folded_bridge = bridged is not None and (
-            state.snapshot is None or bridged.fetched_at > state.snapshot.fetched_at
-        )
-        if self.folded_bridge and bridged is not None:
+        if bridged is not None and _newer(bridged, state):
             state = state.with_snapshot(merge_bridged(state.snapshot, bridged))
+            self.folded_bridge = True
         return state
+
+    def watched_files(self) -> tuple[Path, ...]:
+        """Every file a read looks at: a change in any of them may change what is shown."""
+        files = [self.paths.store_file, self.paths.bridge_file]
+        if self.claude_cache is not None:
+            files.append(self.claude_cache.path)
+        return tuple(files)
 
     def _read_bridge(self) -> Usage | None:
         """The statusline bridge's newest numbers (its own file, see bridge_file.py)."""
@@ -176,6 +211,10 @@ class Store:
                 with contextlib.suppress(OSError):
                     if path.stat().st_mtime < cutoff:
                         path.unlink()
+
+
+def _newer(usage: Usage, state: State) -> bool:
+    return state.snapshot is None or usage.fetched_at > state.snapshot.fetched_at
 
 
 class StoreBusy(Exception):

@@ -150,7 +150,10 @@ def extra_usage_line(extra: ExtraUsage) -> str:
 
 
 def source_line(usage: Usage, now: datetime) -> str:
-    origin = "from Claude Code" if usage.source == "statusline" else "from the API"
+    origin = {
+        "statusline": "from Claude Code",
+        "claude_code": "from Claude Code's /usage",
+    }.get(usage.source, "from the API")
     return f"Updated {ago(usage.fetched_at, now)} · {origin}"
 
 

@@ -138,7 +138,7 @@ class TrayApp:
         from claude_usage_gauge.sources.credentials import credentials_signature
 
         self.session = session
-        self.store = Store(session.paths)
+        self.store = Store.for_home(session.paths, session.home)
         # Reads for the schedule and the menu go through a cache (see CachingSecretStore);
         # reset and restore use the store itself.
         self.cached_secrets = (
