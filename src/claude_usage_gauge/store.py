@@ -16,8 +16,10 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from claude_usage_gauge.core.claude_code_event import ClaudeCodeEvent, current_failure
 from claude_usage_gauge.core.state import State
 from claude_usage_gauge.core.state_format import MAX_STORE_BYTES, STORE_VERSION
 from claude_usage_gauge.core.usage import Usage, merge_bridged
@@ -27,8 +29,6 @@ from claude_usage_gauge.files import ensure_private_dir, write_private_file
 from claude_usage_gauge.paths import AppPaths
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from claude_usage_gauge.sources.claude_home import ClaudeHome
     from claude_usage_gauge.sources.claude_state import ClaudeCodeCache
 
@@ -50,8 +50,11 @@ class Store:
         paths: AppPaths,
         claude_cache: ClaudeCodeCache | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        credentials_file: Path | None = None,
     ) -> None:
         self.paths = paths
+        # A new sign-in (the credentials file changed) ends a failure Claude Code reported.
+        self.credentials_file = credentials_file
         # Claude Code's own cached /usage answer, folded in like the bridge when it is newer.
         self.claude_cache = claude_cache
         self._clock = clock
@@ -70,7 +73,7 @@ class Store:
         that installation's cached /usage answer folded in."""
         from claude_usage_gauge.sources.claude_state import ClaudeCodeCache
 
-        return cls(paths, ClaudeCodeCache(home.state_file))
+        return cls(paths, ClaudeCodeCache(home.state_file), credentials_file=home.credentials_file)
 
     def read(self) -> State:
         """The current state, with newer numbers from Claude Code folded in. Never raises.
@@ -88,11 +91,48 @@ class Store:
         if bridged is not None and _newer(bridged, state):
             state = state.with_snapshot(merge_bridged(state.snapshot, bridged))
             self.folded_bridge = True
-        return state
+        event = self._read_claude_code_event()
+        return replace(state, claude_code_event=event) if event is not None else state
+
+    def _read_claude_code_event(self) -> ClaudeCodeEvent | None:
+        """The failure Claude Code's hook last reported, unless a later turn or a new sign-in
+        ended it (see core/claude_code_event.py)."""
+        from claude_usage_gauge.hooks.event_file import event_path, read_event
+
+        raw = read_event(event_path(self.paths.state_dir))
+        at = finite_number(raw.get("at")) if raw is not None else None
+        if raw is None or at is None:
+            return None
+        try:
+            moment = datetime.fromtimestamp(at, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+        event = ClaudeCodeEvent(
+            event=str(raw["event"]),
+            at=moment,
+            kind=str(raw["kind"]),
+            message=str(raw["message"]),
+            request_id=str(raw["request_id"]),
+        )
+        return current_failure(event, self._credentials_changed_at())
+
+    def _credentials_changed_at(self) -> datetime | None:
+        if self.credentials_file is None:
+            return None
+        try:
+            return datetime.fromtimestamp(self.credentials_file.stat().st_mtime, tz=UTC)
+        except (OSError, OverflowError, ValueError):
+            return None
 
     def watched_files(self) -> tuple[Path, ...]:
         """Every file a read looks at: a change in any of them may change what is shown."""
-        files = [self.paths.store_file, self.paths.bridge_file]
+        from claude_usage_gauge.hooks.event_file import event_path
+
+        files = [
+            self.paths.store_file,
+            self.paths.bridge_file,
+            Path(event_path(self.paths.state_dir)),
+        ]
         if self.claude_cache is not None:
             files.append(self.claude_cache.path)
         return tuple(files)

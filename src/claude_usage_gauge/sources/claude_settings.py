@@ -198,10 +198,12 @@ def _program_name(token: str) -> str:
     return name.removesuffix(".exe")
 
 
-def _bridge_index(tokens: Sequence[str], program: Sequence[str]) -> int | None:
-    """Where our `statusline` subcommand sits in a command's words, if the command is ours."""
+def _bridge_index(
+    tokens: Sequence[str], program: Sequence[str], subcommand: str = BRIDGE_SUBCOMMAND
+) -> int | None:
+    """Where our subcommand (`statusline`, `hook`) sits in a command's words, if it is ours."""
     try:
-        index = list(tokens).index(BRIDGE_SUBCOMMAND)
+        index = list(tokens).index(subcommand)
     except ValueError:
         return None
     prefix = list(tokens[:index])
@@ -223,9 +225,12 @@ def _split(command: str) -> list[str] | None:
         return None
 
 
-def is_bridge_command(command: str, program: Sequence[str] = ()) -> bool:
+def is_bridge_command(
+    command: str, program: Sequence[str] = (), subcommand: str = BRIDGE_SUBCOMMAND
+) -> bool:
+    """The command runs this program's `subcommand` (the statusline bridge by default)."""
     tokens = _split(command)
-    return tokens is not None and _bridge_index(tokens, program) is not None
+    return tokens is not None and _bridge_index(tokens, program, subcommand) is not None
 
 
 def wrapped_command(command: str, program: Sequence[str] = ()) -> str | None:
