@@ -225,7 +225,12 @@ def _status(as_json: bool, refresh: bool) -> int:
         lines = status_lines(view, now)
         if not lines:
             lines = ["No usage yet."]
-        if view.error is not None and view.usage is None:
+        from claude_usage_gauge.core.errors import ErrorKind
+
+        # The cure, when nothing shows or when the numbers and the refusal disagree.
+        if view.error is not None and (
+            view.usage is None or view.error.kind == ErrorKind.OUT_OF_EXTRA_USAGE
+        ):
             from claude_usage_gauge.core.guidance import help_steps
 
             lines += ["What to do:", *(f"  - {step}" for step in help_steps(view.error.kind))]

@@ -355,7 +355,7 @@ def test_server_failure(tmp_path: Path, seeded: Seeded, name: str) -> None:
         (rate_limited("0"), "Problem: Rate limited by the server; next try "),
         (
             out_of_extra_usage(),
-            "Problem: Claude Code is refused: out of extra usage — but your plan is at 42 %",
+            "Problem: The server says: out of extra usage — but your plan is at 42 %",
         ),
         (html_error(503), "Problem: The usage service has a problem; next try "),
     ],

@@ -197,7 +197,7 @@ def test_out_of_extra_usage_shows_the_plans_own_percent() -> None:
     menu = build_menu(view(usage(5.0), error=problem), NOW, CONTEXT)
     line = entry(menu, "⚠").text
     assert "your plan is at 5 % (5-hour)" in line
-    assert line.startswith("⚠ Claude Code is refused: out of extra usage")
+    assert line.startswith("⚠ The server says: out of extra usage")
 
 
 def test_sign_in_help_follows_the_problem() -> None:

@@ -187,3 +187,32 @@ def test_recovery_needs_numbers() -> None:
     # No error but no data either (say, right after a reset of the credentials): not "readable".
     results = run([view(40.0), view(40.0, error=ErrorKind.TOKEN_EXPIRED), view(None, None)])
     assert [len(notes) for notes in results] == [0, 1, 0]
+
+
+def test_claude_codes_refusal_is_told_once_with_the_plans_numbers() -> None:
+    from claude_usage_gauge.core.claude_code_event import ClaudeCodeEvent
+    from claude_usage_gauge.core.settings import Settings
+    from claude_usage_gauge.core.state import State
+    from claude_usage_gauge.core.view import build_view
+
+    usage = Usage(
+        (Window(FIVE_HOUR, "5-hour session", 5.0), Window(SEVEN_DAY, "Week", 18.0)),
+        None,
+        NOW,
+        "api",
+    )
+    refused = ClaudeCodeEvent("StopFailure", NOW, "invalid_request", "You're out of extra usage.")
+    calm = build_view(State(snapshot=usage), NOW, Settings())
+    loud = build_view(State(snapshot=usage, claude_code_event=refused), NOW, Settings())
+    assert loud.state is DisplayState.ERROR
+
+    results = run([calm, loud, loud])
+
+    assert results[1] == [
+        Notice(
+            "Claude Code is refused",
+            "Claude Code is refused: out of extra usage — "
+            "but your plan is at 5 % (5-hour) / 18 % (week)",
+        )
+    ]
+    assert results[2] == []

@@ -53,16 +53,24 @@ def headline(problem: Problem) -> str:
     return "Settings problem; see the log"
 
 
-def out_of_extra_usage_line(session_percent: float | None, week_percent: float | None) -> str:
-    """Claude Code says 'out of extra usage' while the plan shows little use: show both."""
+def out_of_extra_usage_line(
+    session_percent: float | None, week_percent: float | None, *, by_claude_code: bool = True
+) -> str:
+    """Claude Code (its hook told us) or the usage service says 'out of extra usage' while the
+    plan shows little use: show both."""
+    said = (
+        "Claude Code is refused: out of extra usage"
+        if by_claude_code
+        else "The server says: out of extra usage"
+    )
     parts = [
         f"{percent:.0f} % ({name})"
         for percent, name in ((session_percent, "5-hour"), (week_percent, "week"))
         if percent is not None
     ]
     if not parts:
-        return "Claude Code is refused: out of extra usage — see Sign-in help"
-    return f"Claude Code is refused: out of extra usage — but your plan is at {' / '.join(parts)}"
+        return f"{said} — see Sign-in help"
+    return f"{said} — but your plan is at {' / '.join(parts)}"
 
 
 def _login_steps(platform: str) -> list[str]:

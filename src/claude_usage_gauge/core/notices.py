@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 
 from claude_usage_gauge.core.errors import ErrorKind
 from claude_usage_gauge.core.guidance import headline
-from claude_usage_gauge.core.view import View
+from claude_usage_gauge.core.view import View, error_line
 
 # A window counts as "nearly exhausted" (so its reset is news) from here.
 NEARLY_EXHAUSTED = 90.0
@@ -74,7 +74,12 @@ def notices_for(
     # Problems worth interrupting for (ErrorKind.announced); passing network blips are not.
     if kind is not None and kind.announced and kind != memory.problem and view.error is not None:
         if memory.started:
-            out.append(Notice("Claude usage cannot be read", headline(view.error)))
+            title = (
+                "Claude Code is refused"
+                if kind == ErrorKind.OUT_OF_EXTRA_USAGE
+                else "Claude usage cannot be read"
+            )
+            out.append(Notice(title, error_line(view) or headline(view.error)))
         problem = kind
     elif kind is None and memory.problem is not None and view.usage is not None:
         if memory.started:

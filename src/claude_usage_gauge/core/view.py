@@ -189,7 +189,11 @@ def error_line(view: View) -> str | None:
     if view.error is None:
         return None
     if view.error.kind == ErrorKind.OUT_OF_EXTRA_USAGE:
-        return out_of_extra_usage_line(view.percent(FIVE_HOUR), view.percent(SEVEN_DAY))
+        event = view.claude_code
+        by_claude_code = event is not None and event.out_of_extra_usage
+        return out_of_extra_usage_line(
+            view.percent(FIVE_HOUR), view.percent(SEVEN_DAY), by_claude_code=by_claude_code
+        )
     return headline(view.error)
 
 
@@ -332,4 +336,6 @@ def status_lines(view: View, now: datetime) -> list[str]:
     if view.error is not None:
         lines.append(f"Problem: {error_line(view)}")
         lines.append(f"  {view.error.message}")
+        if view.error.detail:
+            lines.append(f"  ({view.error.detail})")
     return lines

@@ -129,3 +129,42 @@ def claude_state_document(
             "utilization": utilization,
         }
     return document
+
+
+OUT_OF_EXTRA_USAGE_MESSAGE = (
+    "You're out of extra usage. Add more at claude.ai/settings/usage and keep going."
+)
+
+
+def hook_input(
+    event: str = "StopFailure",
+    *,
+    error: object = "invalid_request",
+    details: object = None,
+    last_message: str | None = None,
+) -> dict[str, object]:
+    """What Claude Code writes to a hook's stdin when a turn ends: `StopFailure` (an API error,
+    with its kind and details) or `Stop`. The default is the refusal users report."""
+    obj: dict[str, object] = {
+        "hook_event_name": event,
+        "session_id": "6f1c2a9e-0b7d-4c55-9a8e-3d2f1b0c4e77",
+        "transcript_path": "/home/u/.claude/projects/p/6f1c.jsonl",
+        "cwd": "/home/u/project",
+        "permission_mode": "default",
+    }
+    if event == "StopFailure":
+        obj["error"] = error
+        obj["error_details"] = (
+            {
+                "type": "error",
+                "error": {"type": "invalid_request_error", "message": OUT_OF_EXTRA_USAGE_MESSAGE},
+                "request_id": "req_011CXyZAbCdEfGhIjKlMnOp",
+            }
+            if details is None
+            else details
+        )
+        if last_message is not None:
+            obj["last_assistant_message"] = last_message
+    else:
+        obj["stop_hook_active"] = False
+    return obj
