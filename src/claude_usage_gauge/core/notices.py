@@ -23,6 +23,8 @@ ANNOUNCED_KINDS = CREDENTIAL_KINDS | {ErrorKind.RATE_LIMITED, ErrorKind.OUT_OF_E
 class Notice:
     title: str
     message: str
+    # Notices of one topic replace each other on the desktop; other topics stay up beside them.
+    topic: str = "usage"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +58,13 @@ def notices_for(
         ):
             # The window reset (or dropped below every threshold): a new period begins.
             if memory.started and before >= NEARLY_EXHAUSTED:
-                out.append(Notice(f"{window.label} has reset", f"Now at {window.percent:.0f} %."))
+                out.append(
+                    Notice(
+                        f"{window.label} has reset",
+                        f"Now at {window.percent:.0f} %.",
+                        f"reset:{window.id}",
+                    )
+                )
             announced.pop(window.id, None)
         if level > announced.get(window.id, 0.0):
             if memory.started:
@@ -66,7 +74,11 @@ def notices_for(
 
                     when = f"; resets {clock(window.resets_at)}"
                 out.append(
-                    Notice(f"{window.label} at {window.percent:.0f} %", f"Past {level:g} %{when}.")
+                    Notice(
+                        f"{window.label} at {window.percent:.0f} %",
+                        f"Past {level:g} %{when}.",
+                        f"threshold:{window.id}",
+                    )
                 )
             announced[window.id] = level
         last_percent[window.id] = window.percent
@@ -75,11 +87,13 @@ def notices_for(
     problem = memory.problem
     if kind in ANNOUNCED_KINDS and kind != memory.problem and view.error is not None:
         if memory.started:
-            out.append(Notice("Claude usage cannot be read", headline(view.error)))
+            out.append(Notice("Claude usage cannot be read", headline(view.error), "problem"))
         problem = kind
     elif kind is None and memory.problem is not None and view.usage is not None:
         if memory.started:
-            out.append(Notice("Claude usage is readable again", "The numbers are current."))
+            out.append(
+                Notice("Claude usage is readable again", "The numbers are current.", "problem")
+            )
         problem = None
 
     return out, replace(
