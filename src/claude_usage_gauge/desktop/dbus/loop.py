@@ -1,0 +1,129 @@
+"""The tray's main loop on Linux: one thread waits on the bus socket and on a wake-up pipe.
+
+Other threads (the poller, menu actions) and signal handlers never touch the connection: they
+`post` a function, or `stop`, and the loop does the rest. Nothing here waits without a deadline,
+and a signal only writes one byte, so SIGTERM ends the loop at once in every state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import select
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from jeepney import Message, MessageType, new_method_call
+from jeepney.bus_messages import MatchRule
+
+from claude_usage_gauge.desktop.dbus.connection import (
+    BUS,
+    BusError,
+    CallError,
+    Connection,
+    ReplyHandler,
+)
+
+log = logging.getLogger(__name__)
+
+CALL_TIMEOUT = 5.0
+
+Task = Callable[[], None]
+SignalHandler = Callable[[Message], None]
+
+
+class Loop:
+    def __init__(self, connection: Connection, on_call: Callable[[Message], None]) -> None:
+        self.connection = connection
+        self._on_call = on_call
+        self._tasks: deque[Task] = deque()  # append and popleft are atomic across threads
+        self._subscriptions: list[tuple[MatchRule, SignalHandler]] = []
+        self._stopping = False
+        self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+
+    # -- from any thread, and from signal handlers ---------------------------------------------
+
+    def post(self, task: Task) -> None:
+        self._tasks.append(task)
+        self._wake()
+
+    def stop(self) -> None:
+        """Safe in a signal handler: one assignment and one write."""
+        self._stopping = True
+        self._wake()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    def _wake(self) -> None:
+        with contextlib.suppress(OSError):  # a full pipe already wakes the loop; a closed one ended
+            os.write(self._wake_w, b"\0")
+
+    # -- on the loop's thread ------------------------------------------------------------------
+
+    def subscribe(self, rule: MatchRule, handler: SignalHandler) -> None:
+        """Receive the signals that match `rule` (the bus sends them once asked to)."""
+        self._subscriptions.append((rule, handler))
+        self.call(new_method_call(BUS, "AddMatch", "s", (rule.serialise(),)), _log_failure)
+
+    def call(self, message: Message, on_reply: ReplyHandler, timeout: float = CALL_TIMEOUT) -> None:
+        self.connection.call(message, on_reply, timeout)
+
+    def run(self) -> None:
+        """Until `stop`. A `BusError` (the bus went away) ends it too, raised to the caller."""
+        connection = self.connection
+        try:
+            self._dispatch(connection.take_backlog())  # what arrived during start-up calls
+            while not self._stopping:
+                self._run_tasks()
+                if self._stopping:
+                    break
+                deadline = connection.next_deadline()
+                timeout = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+                bus = connection.fileno()
+                readable, _, _ = select.select([bus, self._wake_r], [], [], timeout)
+                if self._wake_r in readable:
+                    self._drain_wake()
+                if bus in readable and not self._stopping:
+                    self._dispatch(connection.read())
+                connection.expire()
+        finally:
+            os.close(self._wake_r)
+            os.close(self._wake_w)
+
+    def _drain_wake(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            while os.read(self._wake_r, 512):
+                pass
+
+    def _run_tasks(self) -> None:
+        while self._tasks and not self._stopping:
+            task = self._tasks.popleft()
+            try:
+                task()
+            except Exception:
+                log.exception("a tray task failed")
+
+    def _dispatch(self, messages: list[Message]) -> None:
+        for message in messages:
+            kind = message.header.message_type
+            try:
+                if kind == MessageType.method_call:
+                    self._on_call(message)
+                elif kind == MessageType.signal:
+                    for rule, handler in self._subscriptions:
+                        if rule.matches(message):
+                            handler(message)
+            except BusError:
+                raise
+            except Exception:  # a malformed message from a peer must not end the tray
+                log.exception("handling a D-Bus message failed")
+
+
+def _log_failure(_body: tuple[Any, ...] | None, error: CallError | None) -> None:
+    if error is not None:
+        log.warning("D-Bus call failed: %s", error)
