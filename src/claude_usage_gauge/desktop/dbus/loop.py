@@ -8,6 +8,8 @@ and a signal only writes one byte, so SIGTERM ends the loop at once in every sta
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
 import logging
 import os
 import select
@@ -41,6 +43,8 @@ class Loop:
         self._on_call = on_call
         self._tasks: deque[Task] = deque()  # append and popleft are atomic across threads
         self._subscriptions: list[tuple[MatchRule, SignalHandler]] = []
+        self._timers: list[tuple[float, int, Task]] = []  # a heap: (when, order, task)
+        self._order = itertools.count()
         self._stopping = False
         self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
 
@@ -73,6 +77,9 @@ class Loop:
     def call(self, message: Message, on_reply: ReplyHandler, timeout: float = CALL_TIMEOUT) -> None:
         self.connection.call(message, on_reply, timeout)
 
+    def call_later(self, delay: float, task: Task) -> None:
+        heapq.heappush(self._timers, (time.monotonic() + delay, next(self._order), task))
+
     def run(self) -> None:
         """Until `stop`. A `BusError` (the bus went away) ends it too, raised to the caller."""
         connection = self.connection
@@ -82,8 +89,8 @@ class Loop:
                 self._run_tasks()
                 if self._stopping:
                     break
-                deadline = connection.next_deadline()
-                timeout = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+                deadlines = [d for d in (connection.next_deadline(), self._next_timer()) if d]
+                timeout = max(min(deadlines) - time.monotonic(), 0.0) if deadlines else None
                 bus = connection.fileno()
                 readable, _, _ = select.select([bus, self._wake_r], [], [], timeout)
                 if self._wake_r in readable:
@@ -91,9 +98,18 @@ class Loop:
                 if bus in readable and not self._stopping:
                     self._dispatch(connection.read())
                 connection.expire()
+                self._run_timers()
         finally:
             os.close(self._wake_r)
             os.close(self._wake_w)
+
+    def _next_timer(self) -> float | None:
+        return self._timers[0][0] if self._timers else None
+
+    def _run_timers(self) -> None:
+        now = time.monotonic()
+        while self._timers and self._timers[0][0] <= now:
+            self._tasks.append(heapq.heappop(self._timers)[2])
 
     def _drain_wake(self) -> None:
         with contextlib.suppress(BlockingIOError):

@@ -45,6 +45,12 @@ WATCHER = DBusAddress("/StatusNotifierWatcher", bus_name=WATCHER_NAME, interface
 CONNECT_TIMEOUT = 2.0
 RELEASE_TIMEOUT = 0.5
 DO_NOT_QUEUE = 4
+REGISTER_ATTEMPTS = 10
+REGISTER_RETRY = 0.2
+NOT_READY = frozenset(
+    "org.freedesktop.DBus.Error." + name
+    for name in ("UnknownObject", "UnknownMethod", "UnknownInterface", "ServiceUnknown")
+)
 PRIMARY_OWNER = 1
 
 
@@ -150,12 +156,15 @@ class DBusTray(Tray):
 
     # -- the watcher ---------------------------------------------------------------------------
 
-    def _register(self, loop: Loop) -> None:
+    def _register(self, loop: Loop, attempt: int = 1) -> None:
         def registered(_body: tuple[Any, ...] | None, error: CallError | None) -> None:
-            if error is not None:
-                log.warning("the StatusNotifierWatcher refused the item: %s", error)
-            else:
+            if error is None:
                 log.info("tray item registered as %s", self._name)
+            elif error.name in NOT_READY and attempt < REGISTER_ATTEMPTS:
+                # A watcher that just took its name may not have exported its object yet.
+                loop.call_later(REGISTER_RETRY, lambda: self._register(loop, attempt + 1))
+            else:
+                log.warning("the StatusNotifierWatcher refused the item: %s", error)
 
         message = new_method_call(WATCHER, "RegisterStatusNotifierItem", "s", (self._name,))
         loop.call(message, registered)
