@@ -70,13 +70,14 @@ class Notifier:
         self._call(message, lambda body, error: self._on_reply(topic, body, error), REPLY_TIMEOUT)
 
     def _on_caps(self, body: tuple[Any, ...] | None, error: CallError | None) -> None:
-        # Markup servers would read "<" and "&" in a message as markup; others show them as is.
-        self._markup = body is not None and "body-markup" in list(body[0])
-        if error is not None:
+        if error is not None or body is None:
             self._failed(error)
-            self._markup = None  # ask again next time: the service may be back
-            self._waiting.clear()  # what could not be shown now is old news later
+            # Ask again next time (the service may be back); what could not be shown now is old
+            # news by then.
+            self._waiting.clear()
             return
+        # Markup servers would read "<" and "&" in a message as markup; others show them as is.
+        self._markup = "body-markup" in list(body[0])
         waiting, self._waiting = self._waiting, []
         for topic, title, text in waiting:
             self.notify(topic, title, text)
