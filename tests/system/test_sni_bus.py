@@ -230,3 +230,20 @@ def test_no_watcher_and_no_display_is_one_sentence_and_exit_1(
     assert "cannot show a tray icon" in result.stderr
     assert "StatusNotifierWatcher" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_the_sni_tray_needs_neither_gtk_nor_pystray(
+    bus: SessionBus, home: TrayHome, tmp_path: Path
+) -> None:
+    # As after a plain `pip install .`: PyGObject absent, and pystray never imported.
+    blocked = tmp_path / "blocked"
+    for name in ("gi", "pystray"):
+        (blocked / name).mkdir(parents=True)
+        (blocked / name / "__init__.py").write_text(f"raise ImportError('no {name} here')\n")
+    home.env["PYTHONPATH"] = str(blocked)
+    tray = TrayOnBus(bus, home)
+    try:
+        assert tray.wait_tooltip("5h 20 %"), tray.tooltip()
+        assert tray.menu().find("Refresh now").enabled
+    finally:
+        tray.stop()

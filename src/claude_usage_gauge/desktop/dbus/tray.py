@@ -76,6 +76,7 @@ class DBusTray(Tray):
         self._notifier: Notifier | None = None
         self._icon_key: tuple[GaugeView, bool] | None = None
         self._pixmaps: list[sni.Pixmap] = []
+        self._shown: tuple[object, str, bool] | None = None  # what the loop was last given
         self._worker = _Worker(self.run_action)
         self._watcher_lost = False
 
@@ -190,7 +191,11 @@ class DBusTray(Tray):
 
     def _present(self, frame: Frame) -> None:
         pixmaps = self._pixmaps_for(frame)  # drawn here, on the caller's thread, not the loop's
-        self._post(lambda: self._apply(frame, lambda _frame: pixmaps))
+        shown = (self._icon_key, frame.tooltip, frame.attention)
+        if not frame.changed and shown == self._shown:
+            return  # the minute's republish with nothing new: the loop sleeps on
+        if self._post(lambda: self._apply(frame, lambda _frame: pixmaps)):
+            self._shown = shown
 
     def _apply(self, frame: Frame, pixmaps: Callable[[Frame], list[sni.Pixmap]]) -> None:
         self._item.set_icon(pixmaps(frame))
