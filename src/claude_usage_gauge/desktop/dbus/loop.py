@@ -11,8 +11,8 @@ import contextlib
 import heapq
 import itertools
 import logging
-import os
 import select
+import socket
 import time
 from collections import deque
 from collections.abc import Callable
@@ -46,7 +46,11 @@ class Loop:
         self._timers: list[tuple[float, int, Task]] = []  # a heap: (when, order, task)
         self._order = itertools.count()
         self._stopping = False
-        self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        # Socket objects, not raw pipe fds: once closed, a late write from another thread fails
+        # on the object instead of landing in whatever file reused the number.
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
 
     # -- from any thread, and from signal handlers ---------------------------------------------
 
@@ -64,8 +68,8 @@ class Loop:
         return self._stopping
 
     def _wake(self) -> None:
-        with contextlib.suppress(OSError):  # a full pipe already wakes the loop; a closed one ended
-            os.write(self._wake_w, b"\0")
+        with contextlib.suppress(OSError):  # a full buffer already wakes the loop; closed: ended
+            self._wake_w.send(b"\0")
 
     # -- on the loop's thread ------------------------------------------------------------------
 
@@ -91,17 +95,17 @@ class Loop:
                     break
                 deadlines = [d for d in (connection.next_deadline(), self._next_timer()) if d]
                 timeout = max(min(deadlines) - time.monotonic(), 0.0) if deadlines else None
-                bus = connection.fileno()
-                readable, _, _ = select.select([bus, self._wake_r], [], [], timeout)
-                if self._wake_r in readable:
+                bus, wake = connection.fileno(), self._wake_r.fileno()
+                readable, _, _ = select.select([bus, wake], [], [], timeout)
+                if wake in readable:
                     self._drain_wake()
                 if bus in readable and not self._stopping:
                     self._dispatch(connection.read())
                 connection.expire()
                 self._run_timers()
         finally:
-            os.close(self._wake_r)
-            os.close(self._wake_w)
+            self._wake_r.close()
+            self._wake_w.close()
 
     def _next_timer(self) -> float | None:
         return self._timers[0][0] if self._timers else None
@@ -113,7 +117,7 @@ class Loop:
 
     def _drain_wake(self) -> None:
         with contextlib.suppress(BlockingIOError):
-            while os.read(self._wake_r, 512):
+            while self._wake_r.recv(512):
                 pass
 
     def _run_tasks(self) -> None:
