@@ -106,6 +106,8 @@ def report(
     backend = probe_backend()
     lines += ["", "Tray"]
     lines.append(f"  backend: {backend.name} ({'menus' if backend.has_menu else 'no menus'})")
+    if backend.reason:
+        lines.append(f"  why: {backend.reason}")
     if backend.advice:
         lines.append(f"  advice: {backend.advice}")
     return lines

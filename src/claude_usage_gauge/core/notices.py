@@ -21,6 +21,8 @@ NEARLY_EXHAUSTED = 90.0
 class Notice:
     title: str
     message: str
+    # Notices of one topic replace each other on the desktop; other topics stay up beside them.
+    topic: str = "usage"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +56,13 @@ def notices_for(
         ):
             # The window reset (or dropped below every threshold): a new period begins.
             if memory.started and before >= NEARLY_EXHAUSTED:
-                out.append(Notice(f"{window.label} has reset", f"Now at {window.percent:.0f} %."))
+                out.append(
+                    Notice(
+                        f"{window.label} has reset",
+                        f"Now at {window.percent:.0f} %.",
+                        f"reset:{window.id}",
+                    )
+                )
             announced.pop(window.id, None)
         if level > announced.get(window.id, 0.0):
             if memory.started:
@@ -64,7 +72,11 @@ def notices_for(
 
                     when = f"; resets {clock(window.resets_at)}"
                 out.append(
-                    Notice(f"{window.label} at {window.percent:.0f} %", f"Past {level:g} %{when}.")
+                    Notice(
+                        f"{window.label} at {window.percent:.0f} %",
+                        f"Past {level:g} %{when}.",
+                        f"threshold:{window.id}",
+                    )
                 )
             announced[window.id] = level
         last_percent[window.id] = window.percent
@@ -79,11 +91,13 @@ def notices_for(
                 if kind == ErrorKind.OUT_OF_EXTRA_USAGE
                 else "Claude usage cannot be read"
             )
-            out.append(Notice(title, error_line(view) or headline(view.error)))
+            out.append(Notice(title, error_line(view) or headline(view.error), "problem"))
         problem = kind
     elif kind is None and memory.problem is not None and view.usage is not None:
         if memory.started:
-            out.append(Notice("Claude usage is readable again", "The numbers are current."))
+            out.append(
+                Notice("Claude usage is readable again", "The numbers are current.", "problem")
+            )
         problem = None
 
     return out, replace(
