@@ -227,6 +227,7 @@ def test_claude_codes_refusal_is_told_once_with_the_plans_numbers() -> None:
             "Claude Code is refused",
             "Claude Code is refused: out of extra usage — "
             "but your plan is at 5 % (5-hour) / 18 % (week)",
+            "problem",
         )
     ]
     assert results[2] == []
