@@ -19,8 +19,9 @@ from claude_usage_gauge.core.usage import Usage
 from claude_usage_gauge.core.usage_parser import parse_usage
 from claude_usage_gauge.paths import AppPaths
 from claude_usage_gauge.store import Store
-from claude_usage_gauge.testing.desktop import TrayHome, running_desktop, wait_until
+from claude_usage_gauge.testing.desktop import running_desktop, wait_until
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI, Reply, usage_body
+from claude_usage_gauge.testing.tray_home import TrayHome
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -84,7 +85,7 @@ def main() -> int:
         running_desktop(Path(tmp)) as desktop,
         FakeUsageAPI(default=Reply(200, body)) as api,
     ):
-        home = TrayHome(Path(tmp) / "home", api.url, desktop)
+        home = TrayHome(Path(tmp) / "home", api.url, desktop.env)
         seed_history(home.paths)
         proc = home.launch()
         try:

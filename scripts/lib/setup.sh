@@ -5,12 +5,15 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 VENV="${CLAUDE_USAGE_GAUGE_VENV:-$ROOT/.venv}"
 PY="$VENV/bin/python"
 
-# Debian packages: the tray host for the tests (Xvfb, trayer, dbus, dunst, xdotool, imagemagick),
-# the GTK/AppIndicator stack pystray uses for menus, and the headers PyGObject builds against.
+# Debian packages: the tray hosts for the tests (Xvfb, trayer for the old XEmbed path; the real
+# status-notifier-watcher and gtk-sni-tray-standalone for StatusNotifierItem; dbus, dunst,
+# xdotool, imagemagick), the GTK stack pystray uses for menus in XEmbed trays, and the headers
+# PyGObject builds against. The SNI tray itself needs none of the GTK packages.
 RUNTIME_DEBS=(gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1 gir1.2-notify-0.7 libgirepository1.0-dev
   libcairo2-dev pkg-config python3-dev)
 TEST_DEBS=(xvfb trayer dbus dbus-x11 dunst xdotool imagemagick desktop-file-utils x11-utils
-  fonts-dejavu-core)
+  fonts-dejavu-core haskell-status-notifier-item-utils haskell-gtk-sni-tray-utils
+  systemd)  # systemd only for busctl, the D-Bus client the SNI tests read the tray with
 
 _missing_debs() {
   local pkg

@@ -70,6 +70,15 @@ def _parser() -> argparse.ArgumentParser:
         action = line_sub.add_parser(name, help=text)
         action.add_argument("--dry-run", action="store_true", help="show the change, write nothing")
 
+    hooks = sub.add_parser("hooks", help="let Claude Code tell this app how each turn ends")
+    hooks_sub = hooks.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for name, text in (
+        ("install", "add a StopFailure and a Stop hook to Claude Code's settings"),
+        ("uninstall", "remove them again"),
+    ):
+        action = hooks_sub.add_parser(name, help=text)
+        action.add_argument("--dry-run", action="store_true", help="show the change, write nothing")
+
     creds = sub.add_parser("credentials", help="reset, restore or list credential backups")
     creds_sub = creds.add_subparsers(dest="action", metavar="ACTION", required=True)
     for name, text in (
@@ -87,6 +96,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["hook"]:
+        # What Claude Code runs when a turn ends: as light and silent as the bridge.
+        from claude_usage_gauge.hooks.command import hook_command, parse_hook_args
+
+        return hook_command(parse_hook_args(args_list[1:]))
     if args_list[:1] == ["statusline"]:
         # The bridge's fast path: its two options parsed by hand, nothing else imported.
         from claude_usage_gauge.statusline import bridge as statusline
@@ -110,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if command == "statusline":
             return _statusline(args)
+        if command == "hooks":
+            return _hooks(args)
         # The tray and one-shot commands keep separate logs: a rotating file has one writer.
         _setup_logging("tray" if command == "tray" else "cli")
         if command == "status":
@@ -211,7 +227,8 @@ def _status(as_json: bool, refresh: bool) -> int:
 
     paths = _paths()
     settings = _settings(paths)
-    store = Store(paths)
+    home = _claude_home()
+    store = Store.for_home(paths, home)
     unshared = store.unshared()
     if unshared is not None and not refresh:
         # No request without a place to remember it: every run would ask the server again.
@@ -220,7 +237,7 @@ def _status(as_json: bool, refresh: bool) -> int:
         for line in not_shared_output(unshared, as_json, utc_now()):
             _print(line)
         return EXIT_NOTHING
-    refresher = Refresher(store, settings, _claude_home(), _secret_store())
+    refresher = Refresher(store, settings, home, _secret_store())
     outcome = refresher.refresh(manual=refresh)
     now = utc_now()
     view = build_view(outcome.state, now, settings)
@@ -230,7 +247,12 @@ def _status(as_json: bool, refresh: bool) -> int:
         lines = status_lines(view, now)
         if not lines:
             lines = ["No usage yet."]
-        if view.error is not None and view.usage is None:
+        from claude_usage_gauge.core.errors import ErrorKind
+
+        # The cure, when nothing shows or when the numbers and the refusal disagree.
+        if view.error is not None and (
+            view.usage is None or view.error.kind == ErrorKind.OUT_OF_EXTRA_USAGE
+        ):
             from claude_usage_gauge.core.guidance import help_steps
 
             lines += ["What to do:", *(f"  - {step}" for step in help_steps(view.error.kind))]
@@ -306,6 +328,17 @@ def _statusline(args: argparse.Namespace) -> int:
     from claude_usage_gauge.statusline.bridge import bridge_command
 
     return bridge_command(args.template, args.then_cmd, state_dir=args.state_dir)
+
+
+def _hooks(args: argparse.Namespace) -> int:
+    from claude_usage_gauge.hooks.install import hooks_command
+
+    _setup_logging("cli")
+    settings_file = _claude_home().settings_file
+    state_dir = str(_paths().state_dir)
+    return hooks_command(
+        args.action, dry_run=args.dry_run, settings_file=settings_file, state_dir=state_dir
+    )
 
 
 def _autostart(action: str) -> int:

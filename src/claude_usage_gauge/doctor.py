@@ -37,7 +37,7 @@ def report(
 
     lines.append("Credentials")
     token_fp: str | None = None
-    store = Store(paths)
+    store = Store.for_home(paths, home)
     state = store.read()
     try:
         creds = read_credentials(home, secret_store)
@@ -111,6 +111,8 @@ def report(
     backend = probe_backend()
     lines += ["", "Tray"]
     lines.append(f"  backend: {backend.name} ({'menus' if backend.has_menu else 'no menus'})")
+    if backend.reason:
+        lines.append(f"  why: {backend.reason}")
     if backend.advice:
         lines.append(f"  advice: {backend.advice}")
     return lines

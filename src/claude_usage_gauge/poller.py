@@ -84,7 +84,7 @@ class Poller:
     def _run(self) -> None:
         next_due: datetime | None = None  # None: due at once
         last_signature: str | None = None
-        last_store_mtime: tuple[int | None, int | None] | None = None
+        last_store_mtime: tuple[int | None, ...] | None = None
         last_publish: datetime | None = None
         wall0, mono0 = self._wall(), self._monotonic()
         while not self._stopping.is_set():
@@ -151,16 +151,16 @@ class Poller:
             except Exception:
                 log.exception("a listener failed")
 
-    def _store_mtime(self) -> tuple[int | None, int | None]:
-        """The state file's and the statusline bridge's modification times."""
-        paths = self._refresher.store.paths
+    def _store_mtime(self) -> tuple[int | None, ...]:
+        """The modification times of every file the store reads (state, bridge, Claude Code's
+        state file): a change in any of them is news to publish."""
         times: list[int | None] = []
-        for path in (paths.store_file, paths.bridge_file):
+        for path in self._refresher.store.watched_files():
             try:
                 times.append(path.stat().st_mtime_ns)
             except OSError:
                 times.append(None)
-        return times[0], times[1]
+        return tuple(times)
 
     @staticmethod
     def _next_reset(state: State, now: datetime) -> datetime | None:

@@ -16,7 +16,10 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from claude_usage_gauge.core.claude_code_event import ClaudeCodeEvent, current_failure
 from claude_usage_gauge.core.state import State
 from claude_usage_gauge.core.state_format import MAX_STORE_BYTES, STORE_VERSION
 from claude_usage_gauge.core.usage import Usage, merge_bridged
@@ -25,6 +28,10 @@ from claude_usage_gauge.core.values import finite_number
 from claude_usage_gauge.files import ensure_private_dir, open_regular, write_private_file
 from claude_usage_gauge.folders import unsafe_place
 from claude_usage_gauge.paths import AppPaths
+
+if TYPE_CHECKING:
+    from claude_usage_gauge.sources.claude_home import ClaudeHome
+    from claude_usage_gauge.sources.claude_state import ClaudeCodeCache
 
 log = logging.getLogger(__name__)
 
@@ -39,20 +46,40 @@ class Store:
     result instead of fetching too.
     """
 
-    def __init__(self, paths: AppPaths) -> None:
+    def __init__(
+        self,
+        paths: AppPaths,
+        claude_cache: ClaudeCodeCache | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        credentials_file: Path | None = None,
+    ) -> None:
         self.paths = paths
+        # A new sign-in (the credentials file changed) ends a failure Claude Code reported.
+        self.credentials_file = credentials_file
+        # Claude Code's own cached /usage answer, folded in like the bridge when it is newer.
+        self.claude_cache = claude_cache
+        self._clock = clock
         # The last parse, keyed by the file's identity: a week of history is ~200 KB of JSON,
         # and the tray re-reads the store every few seconds while nothing has changed.
         self._parsed: tuple[tuple[int, int, int], State] | None = None
         # Set when the file on disk was written by a newer version of the app.
         self._foreign_version: int | None = None
-        # Whether the last read folded in statusline numbers the file does not hold yet.
+        # Whether the last read folded in numbers (Claude Code's statusline feed or its cached
+        # /usage) that the file does not hold yet.
         self.folded_bridge = False
         # Problems already logged: a tray reads every few seconds, the log needs each once.
         self._told: set[str] = set()
 
+    @classmethod
+    def for_home(cls, paths: AppPaths, home: ClaudeHome) -> Store:
+        """The store as a command or the tray sees it for one Claude Code installation: with
+        that installation's cached /usage answer folded in."""
+        from claude_usage_gauge.sources.claude_state import ClaudeCodeCache
+
+        return cls(paths, ClaudeCodeCache(home.state_file), credentials_file=home.credentials_file)
+
     def read(self) -> State:
-        """The current state, with newer statusline numbers folded in. Never raises.
+        """The current state, with newer numbers from Claude Code folded in. Never raises.
 
         A missing, torn or foreign state file reads as empty, and so does a state folder that is
         not ours alone (see `unshared`): nothing another user put there reaches our output.
@@ -63,13 +90,61 @@ class Store:
             self.folded_bridge = False
             return State()
         state = self._read_state()
+        self.folded_bridge = False
+        cached = self.claude_cache.read(self._clock()) if self.claude_cache is not None else None
+        if cached is not None and _newer(cached, state):
+            # A whole answer of the usage endpoint, as Claude Code's /usage fetched it.
+            state = state.with_snapshot(cached)
+            self.folded_bridge = True
         bridged = self._read_bridge()
-        self.folded_bridge = bridged is not None and (
-            state.snapshot is None or bridged.fetched_at > state.snapshot.fetched_at
-        )
-        if self.folded_bridge and bridged is not None:
+        if bridged is not None and _newer(bridged, state):
             state = state.with_snapshot(merge_bridged(state.snapshot, bridged))
-        return state
+            self.folded_bridge = True
+        event = self._read_claude_code_event()
+        return replace(state, claude_code_event=event) if event is not None else state
+
+    def _read_claude_code_event(self) -> ClaudeCodeEvent | None:
+        """The failure Claude Code's hook last reported, unless a later turn or a new sign-in
+        ended it (see core/claude_code_event.py)."""
+        from claude_usage_gauge.hooks.event_file import event_path, read_event
+
+        raw = read_event(event_path(self.paths.state_dir))
+        at = finite_number(raw.get("at")) if raw is not None else None
+        if raw is None or at is None:
+            return None
+        try:
+            moment = datetime.fromtimestamp(at, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+        event = ClaudeCodeEvent(
+            event=str(raw["event"]),
+            at=moment,
+            kind=str(raw["kind"]),
+            message=str(raw["message"]),
+            request_id=str(raw["request_id"]),
+        )
+        return current_failure(event, self._credentials_changed_at())
+
+    def _credentials_changed_at(self) -> datetime | None:
+        if self.credentials_file is None:
+            return None
+        try:
+            return datetime.fromtimestamp(self.credentials_file.stat().st_mtime, tz=UTC)
+        except (OSError, OverflowError, ValueError):
+            return None
+
+    def watched_files(self) -> tuple[Path, ...]:
+        """Every file a read looks at: a change in any of them may change what is shown."""
+        from claude_usage_gauge.hooks.event_file import event_path
+
+        files = [
+            self.paths.store_file,
+            self.paths.bridge_file,
+            Path(event_path(self.paths.state_dir)),
+        ]
+        if self.claude_cache is not None:
+            files.append(self.claude_cache.path)
+        return tuple(files)
 
     def unshared(self) -> str | None:
         """Why the state folder cannot be shared (it, or the folder it would be made in, is not
@@ -197,6 +272,10 @@ class Store:
                 with contextlib.suppress(OSError):
                     if path.stat().st_mtime < cutoff:
                         path.unlink()
+
+
+def _newer(usage: Usage, state: State) -> bool:
+    return state.snapshot is None or usage.fetched_at > state.snapshot.fetched_at
 
 
 class StoreBusy(Exception):

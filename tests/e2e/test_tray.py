@@ -20,15 +20,14 @@ from PIL import Image, ImageChops
 from claude_usage_gauge import APP_NAME
 from claude_usage_gauge.store import Store
 from claude_usage_gauge.testing.desktop import (
-    E2E_TOKEN,
     Desktop,
     Geometry,
-    TrayHome,
     missing_tools,
     running_desktop,
     wait_until,
 )
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI, ok
+from claude_usage_gauge.testing.tray_home import E2E_TOKEN, TrayHome
 
 pytestmark = [
     pytest.mark.e2e,
@@ -59,7 +58,7 @@ def api() -> Iterator[FakeUsageAPI]:
 
 @pytest.fixture
 def home(tmp_path: Path, api: FakeUsageAPI, desktop: Desktop) -> TrayHome:
-    return TrayHome(tmp_path / "home", api.url, desktop)
+    return TrayHome(tmp_path / "home", api.url, desktop.env)
 
 
 def _icon(desktop: Desktop, timeout: float = 20) -> Geometry:

@@ -265,10 +265,11 @@ def make_home(tmp_path: Path, api_base: str, name: str = "home") -> CliHome:
 
 # -- checks shared by the CLI tests ------------------------------------------------------------
 
-STATUS_KEYS = {"windows", "extra_usage", "fetched_at", "source", "stale", "error"}
+STATUS_KEYS = {"windows", "extra_usage", "fetched_at", "source", "stale", "error", "claude_code"}
 WINDOW_KEYS = {"id", "label", "percent", "resets_at"}
 EXTRA_KEYS = {"enabled", "used", "limit", "currency", "percent"}
 ERROR_KEYS = {"kind", "message", "retry_at"}
+EVENT_KEYS = {"event", "kind", "message", "request_id", "at"}
 
 
 def assert_status_shape(data: Mapping[str, object]) -> None:
@@ -286,10 +287,12 @@ def assert_status_shape(data: Mapping[str, object]) -> None:
     extra = data["extra_usage"]
     assert extra is None or (isinstance(extra, dict) and set(extra) == EXTRA_KEYS), extra
     assert data["fetched_at"] is None or isinstance(data["fetched_at"], str)
-    assert data["source"] in (None, "api", "statusline")
+    assert data["source"] in (None, "api", "statusline", "claude_code")
     assert isinstance(data["stale"], bool)
     error = data["error"]
     assert error is None or (isinstance(error, dict) and set(error) == ERROR_KEYS), error
+    event = data["claude_code"]
+    assert event is None or (isinstance(event, dict) and set(event) == EVENT_KEYS), event
 
 
 def error_kind(data: Mapping[str, object]) -> str | None:

@@ -353,7 +353,10 @@ def test_server_failure(tmp_path: Path, seeded: Seeded, name: str) -> None:
     ("reply", "headline"),
     [
         (rate_limited("0"), "Problem: Rate limited by the server; next try "),
-        (out_of_extra_usage(), "Problem: Out of extra usage reported — your plan shows 42 % used"),
+        (
+            out_of_extra_usage(),
+            "Problem: The server says: out of extra usage — but your plan is at 42 %",
+        ),
         (html_error(503), "Problem: The usage service has a problem; next try "),
     ],
     ids=["rate-limited", "out-of-extra-usage", "outage"],

@@ -64,10 +64,23 @@ def test_clock_uses_local_time(monkeypatch: pytest.MonkeyPatch) -> None:
     assert clock(moment).endswith("13:30")
 
 
-def test_out_of_extra_usage_line_shows_the_plan_percent() -> None:
-    assert "12 %" in out_of_extra_usage_line(12.4)
-    assert "%" not in out_of_extra_usage_line(None)
-    assert "Sign-in help" in out_of_extra_usage_line(None)
+def test_out_of_extra_usage_line_shows_the_plan_percents() -> None:
+    line = out_of_extra_usage_line(5.2, 18.0)
+    assert line == (
+        "Claude Code is refused: out of extra usage — "
+        "but your plan is at 5 % (5-hour) / 18 % (week)"
+    )
+    assert "12 % (5-hour)" in out_of_extra_usage_line(12.4, None)
+    assert "%" not in out_of_extra_usage_line(None, None)
+    assert "Sign-in help" in out_of_extra_usage_line(None, None)
+
+
+def test_the_cure_for_out_of_extra_usage_comes_in_the_order_users_report() -> None:
+    steps = help_steps(ErrorKind.OUT_OF_EXTRA_USAGE, "linux")
+    text = "\n".join(steps)
+    assert (
+        text.index("/login") < text.index("Reset credentials file") < text.index("extra usage is")
+    )
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)

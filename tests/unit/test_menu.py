@@ -196,8 +196,8 @@ def test_out_of_extra_usage_shows_the_plans_own_percent() -> None:
     )
     menu = build_menu(view(usage(5.0), error=problem), NOW, CONTEXT)
     line = entry(menu, "⚠").text
-    assert "your plan shows 5 % used" in line
-    assert line.startswith("⚠ Out of extra usage reported")
+    assert "your plan is at 5 % (5-hour)" in line
+    assert line.startswith("⚠ The server says: out of extra usage")
 
 
 def test_sign_in_help_follows_the_problem() -> None:

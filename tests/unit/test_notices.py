@@ -106,7 +106,11 @@ def test_windows_are_counted_apart() -> None:
 def test_threshold_notice_says_when_the_window_resets() -> None:
     resets = NOW + timedelta(hours=2)
     results = run([view(50.0, resets_at=resets), view(81.0, resets_at=resets)])
-    assert results[1] == [Notice("5-hour session at 81 %", f"Past 80 %; resets {clock(resets)}.")]
+    assert results[1] == [
+        Notice(
+            "5-hour session at 81 %", f"Past 80 %; resets {clock(resets)}.", "threshold:five_hour"
+        )
+    ]
 
 
 # -- resets ----------------------------------------------------------------------------------
@@ -114,7 +118,12 @@ def test_threshold_notice_says_when_the_window_resets() -> None:
 
 def test_reset_of_a_nearly_exhausted_window_is_told_once() -> None:
     results = run(view(p) for p in (97, 3, 3, 5))
-    assert results == [[], [Notice("5-hour session has reset", "Now at 3 %.")], [], []]
+    assert results == [
+        [],
+        [Notice("5-hour session has reset", "Now at 3 %.", "reset:five_hour")],
+        [],
+        [],
+    ]
 
 
 def test_reset_of_a_window_that_was_not_nearly_exhausted_is_quiet() -> None:
@@ -145,8 +154,13 @@ def test_a_new_problem_is_told_once_and_so_is_recovery(kind: ErrorKind) -> None:
     failing = view(40.0, error=kind)
     results = run([healthy, failing, failing, failing, healthy, healthy])
     assert [len(notes) for notes in results] == [0, 1, 0, 0, 1, 0]
-    assert results[1] == [Notice("Claude usage cannot be read", headline(failing.error))]  # type: ignore[arg-type]
-    assert results[4] == [Notice("Claude usage is readable again", "The numbers are current.")]
+    assert results[1] == [
+        Notice("Claude usage cannot be read", headline(failing.error), "problem")  # type: ignore[arg-type]
+    ]
+    assert results[4] == [
+        # The recovery replaces the problem's notification: one topic.
+        Notice("Claude usage is readable again", "The numbers are current.", "problem")
+    ]
 
 
 def test_a_different_problem_is_told_too() -> None:
@@ -187,3 +201,33 @@ def test_recovery_needs_numbers() -> None:
     # No error but no data either (say, right after a reset of the credentials): not "readable".
     results = run([view(40.0), view(40.0, error=ErrorKind.TOKEN_EXPIRED), view(None, None)])
     assert [len(notes) for notes in results] == [0, 1, 0]
+
+
+def test_claude_codes_refusal_is_told_once_with_the_plans_numbers() -> None:
+    from claude_usage_gauge.core.claude_code_event import ClaudeCodeEvent
+    from claude_usage_gauge.core.settings import Settings
+    from claude_usage_gauge.core.state import State
+    from claude_usage_gauge.core.view import build_view
+
+    usage = Usage(
+        (Window(FIVE_HOUR, "5-hour session", 5.0), Window(SEVEN_DAY, "Week", 18.0)),
+        None,
+        NOW,
+        "api",
+    )
+    refused = ClaudeCodeEvent("StopFailure", NOW, "invalid_request", "You're out of extra usage.")
+    calm = build_view(State(snapshot=usage), NOW, Settings())
+    loud = build_view(State(snapshot=usage, claude_code_event=refused), NOW, Settings())
+    assert loud.state is DisplayState.ERROR
+
+    results = run([calm, loud, loud])
+
+    assert results[1] == [
+        Notice(
+            "Claude Code is refused",
+            "Claude Code is refused: out of extra usage — "
+            "but your plan is at 5 % (5-hour) / 18 % (week)",
+            "problem",
+        )
+    ]
+    assert results[2] == []

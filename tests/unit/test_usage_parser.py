@@ -610,3 +610,49 @@ def test_parsed_usage_survives_resets_and_bridging(raw: object) -> None:
     merged = merge_bridged(usage, bridged)
     assert len({w.id for w in merged.windows}) == len(merged.windows)
     assert window(merged, FIVE_HOUR).percent == 1.0
+
+
+# -- the newer spend object -----------------------------------------------------------------
+
+
+def test_spend_wins_over_extra_usage_and_scales_by_its_exponent() -> None:
+    raw = {
+        "five_hour": {"utilization": 10.0, "resets_at": RESET_5H},
+        "extra_usage": {"is_enabled": False, "used_credits": 999, "monthly_limit": None},
+        "spend": {
+            "used": {"amount_minor": 2050, "currency": "USD", "exponent": 2},
+            "limit": {"amount_minor": 5000000, "currency": "USD", "exponent": 5},
+            "percent": 41.0,
+            "disclaimer": "Amounts may lag.",
+        },
+    }
+    extra = parse_usage(raw, NOW).extra_usage
+    assert extra == ExtraUsage(enabled=True, used=20.5, limit=50.0, currency="USD", percent=41.0)
+
+
+@pytest.mark.parametrize(
+    "spend",
+    [
+        None,
+        {},
+        {"used": {"amount_minor": "12"}},
+        {"used": {"amount_minor": 12, "exponent": 99}},
+        {"used": {"amount_minor": 12, "exponent": 1.5}},
+        {"used": [], "limit": "x"},
+    ],
+)
+def test_an_unreadable_spend_falls_back_to_extra_usage(spend: object) -> None:
+    raw = {
+        "five_hour": {"utilization": 10.0},
+        "extra_usage": {"is_enabled": True, "used_credits": 3462, "monthly_limit": 5000},
+        "spend": spend,
+    }
+    extra = parse_usage(raw, NOW).extra_usage
+    assert extra is not None
+    assert (extra.used, extra.limit) == (34.62, 50.0)
+
+
+def test_spend_without_a_limit_is_unlimited_and_defaults_to_cents() -> None:
+    raw = {"seven_day": {"utilization": 1}, "spend": {"used": {"amount_minor": 705}, "limit": None}}
+    extra = parse_usage(raw, NOW).extra_usage
+    assert extra == ExtraUsage(enabled=True, used=7.05, limit=None, currency=None, percent=None)

@@ -324,7 +324,15 @@ def test_status_json_has_exactly_the_documented_keys() -> None:
     problem = Problem(ErrorKind.RATE_LIMITED, "Rate limited", retry_at=NOW + timedelta(minutes=5))
     view = build_view(state_with(usage_at(NOW, extra=extra), problem, NOW), NOW, SETTINGS)
     data = json.loads(json.dumps(status_json(view)))
-    assert set(data) == {"windows", "extra_usage", "fetched_at", "source", "stale", "error"}
+    assert set(data) == {
+        "windows",
+        "extra_usage",
+        "fetched_at",
+        "source",
+        "stale",
+        "error",
+        "claude_code",
+    }
     for item in data["windows"]:
         assert set(item) == {"id", "label", "percent", "resets_at"}
     assert [w["id"] for w in data["windows"]] == [FIVE_HOUR, SEVEN_DAY]
@@ -355,6 +363,7 @@ def test_status_json_when_starting() -> None:
         "source": None,
         "stale": False,
         "error": None,
+        "claude_code": None,
     }
 
 

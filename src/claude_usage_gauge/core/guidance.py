@@ -42,7 +42,7 @@ def headline(problem: Problem) -> str:
     if kind == ErrorKind.UNAUTHORIZED:
         return "Sign-in refused by the server; log in again"
     if kind == ErrorKind.OUT_OF_EXTRA_USAGE:
-        return "Out of extra usage reported; see Sign-in help"
+        return "Claude Code is refused: out of extra usage; see Sign-in help"
     retry = f"next try {clock(problem.retry_at)}" if problem.retry_at else "retrying soon"
     if kind == ErrorKind.SERVER_ERROR:
         return f"The usage service has a problem; {retry}"
@@ -53,14 +53,24 @@ def headline(problem: Problem) -> str:
     return "Settings problem; see the log"
 
 
-def out_of_extra_usage_line(session_percent: float | None) -> str:
-    """Claude Code says 'out of extra usage' while the plan shows little use: show both."""
-    if session_percent is None:
-        return "Out of extra usage reported — see Sign-in help"
-    return (
-        f"Out of extra usage reported — your plan shows {session_percent:.0f} % used: "
-        "see Sign-in help"
+def out_of_extra_usage_line(
+    session_percent: float | None, week_percent: float | None, *, by_claude_code: bool = True
+) -> str:
+    """Claude Code (its hook told us) or the usage service says 'out of extra usage' while the
+    plan shows little use: show both."""
+    said = (
+        "Claude Code is refused: out of extra usage"
+        if by_claude_code
+        else "The server says: out of extra usage"
     )
+    parts = [
+        f"{percent:.0f} % ({name})"
+        for percent, name in ((session_percent, "5-hour"), (week_percent, "week"))
+        if percent is not None
+    ]
+    if not parts:
+        return f"{said} — see Sign-in help"
+    return f"{said} — but your plan is at {' / '.join(parts)}"
 
 
 def _login_steps(platform: str) -> list[str]:
@@ -100,12 +110,16 @@ def help_steps(kind: ErrorKind | None, platform: str = sys.platform) -> list[str
             f"The same numbers are on {USAGE_PAGE}",
         ]
     if kind == ErrorKind.OUT_OF_EXTRA_USAGE:
+        # The cure users report, in the order to try it.
         return [
             "Claude Code sometimes says 'out of extra usage' while your plan has room left.",
-            "The known cure is a fresh sign-in: use 'Reset credentials file…' in the menu "
-            "(or run: claude-usage-gauge credentials reset), then:",
+            "First, sign in again:",
             *login,
-            reset_note,
+            "If it comes back: 'Reset credentials file…' in the menu (or run: "
+            "claude-usage-gauge credentials reset) moves the sign-in aside (nothing is "
+            "deleted; 'Restore credentials…' puts it back), then sign in as above."
+            f"{keychain}",
+            f"Check whether extra usage is switched on at {USAGE_PAGE}",
         ]
     if kind in (ErrorKind.NETWORK, ErrorKind.SERVER_ERROR, ErrorKind.BAD_RESPONSE):
         return [

@@ -31,6 +31,9 @@ class Entry:
     enabled: bool = True
     children: tuple[Entry, ...] = ()
     default: bool = False  # the left-click action where the backend has one
+    # A name for an entry without an action (a submenu), so a backend that numbers entries can
+    # keep its number across rebuilds; entries with an action are known by the action.
+    key: str | None = None
 
     @property
     def is_separator(self) -> bool:
@@ -84,7 +87,7 @@ def build_menu(view: View, now: datetime, context: MenuContext) -> tuple[Entry, 
     if problem is not None and view.error is not None:
         full = view.error.message + (f" ({view.error.detail})" if view.error.detail else "")
         full = clean(full, MESSAGE_MAX)
-        entries += [SEPARATOR, Entry(f"⚠ {problem}", children=_lines(full))]
+        entries += [SEPARATOR, Entry(f"⚠ {problem}", children=_lines(full), key="problem")]
 
     kind = view.error.kind if view.error else None
     help_entries = tuple(
@@ -117,8 +120,9 @@ def build_menu(view: View, now: datetime, context: MenuContext) -> tuple[Entry, 
         Entry(
             "Sign-in help",
             children=(*help_entries, SEPARATOR, Entry(USAGE_PAGE, "open_usage_page")),
+            key="sign_in_help",
         ),
-        Entry("Reset credentials file…", children=reset),
+        Entry("Reset credentials file…", children=reset, key="reset_confirm"),
     ]
     if context.newest_backup is not None:
         entries.append(
@@ -130,6 +134,7 @@ def build_menu(view: View, now: datetime, context: MenuContext) -> tuple[Entry, 
                     SEPARATOR,
                     Entry("Yes, restore it", action="restore_credentials"),
                 ),
+                key="restore_confirm",
             )
         )
     entries += [

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from claude_usage_gauge.core.errors import ErrorKind
 from claude_usage_gauge.core.guidance import headline
 from claude_usage_gauge.core.text import clean
-from claude_usage_gauge.core.view import View
+from claude_usage_gauge.core.view import View, error_line
 
 # A window counts as "nearly exhausted" (so its reset is news) from here.
 NEARLY_EXHAUSTED = 90.0
@@ -22,6 +22,8 @@ NEARLY_EXHAUSTED = 90.0
 class Notice:
     title: str
     message: str
+    # Notices of one topic replace each other on the desktop; other topics stay up beside them.
+    topic: str = "usage"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +58,11 @@ def notices_for(
             # The window reset (or dropped below every threshold): a new period begins.
             if memory.started and before >= NEARLY_EXHAUSTED:
                 out.append(
-                    Notice(f"{clean(window.label)} has reset", f"Now at {window.percent:.0f} %.")
+                    Notice(
+                        f"{clean(window.label)} has reset",
+                        f"Now at {window.percent:.0f} %.",
+                        f"reset:{window.id}",
+                    )
                 )
             announced.pop(window.id, None)
         if level > announced.get(window.id, 0.0):
@@ -70,6 +76,7 @@ def notices_for(
                     Notice(
                         f"{clean(window.label)} at {window.percent:.0f} %",
                         f"Past {level:g} %{when}.",
+                        f"threshold:{window.id}",
                     )
                 )
             announced[window.id] = level
@@ -80,11 +87,18 @@ def notices_for(
     # Problems worth interrupting for (ErrorKind.announced); passing network blips are not.
     if kind is not None and kind.announced and kind != memory.problem and view.error is not None:
         if memory.started:
-            out.append(Notice("Claude usage cannot be read", headline(view.error)))
+            title = (
+                "Claude Code is refused"
+                if kind == ErrorKind.OUT_OF_EXTRA_USAGE
+                else "Claude usage cannot be read"
+            )
+            out.append(Notice(title, error_line(view) or headline(view.error), "problem"))
         problem = kind
     elif kind is None and memory.problem is not None and view.usage is not None:
         if memory.started:
-            out.append(Notice("Claude usage is readable again", "The numbers are current."))
+            out.append(
+                Notice("Claude usage is readable again", "The numbers are current.", "problem")
+            )
         problem = None
 
     return out, replace(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from claude_usage_gauge.core.claude_code_event import ClaudeCodeEvent
 from claude_usage_gauge.core.errors import Problem
 from claude_usage_gauge.core.schedule import Gate
 from claude_usage_gauge.core.state_format import STORE_VERSION
@@ -40,6 +41,9 @@ class State:
     # The poll interval of the process that wrote the file, so readers that do not load the
     # settings (the statusline bridge) judge staleness as the tray does.
     poll_interval: float | None = None
+    # How Claude Code's last turn ended, as its hooks reported (read from the event file beside
+    # the state file, never stored in it), while it still stands.
+    claude_code_event: ClaudeCodeEvent | None = field(default=None, compare=False)
 
     def gate(self, fingerprint: str) -> Gate:
         return self.gates.get(fingerprint, Gate())

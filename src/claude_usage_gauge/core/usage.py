@@ -11,7 +11,10 @@ from typing import Literal
 from claude_usage_gauge.core.values import finite_number, parse_iso
 from claude_usage_gauge.core.window_ids import FIVE_HOUR, SEVEN_DAY
 
-Source = Literal["api", "statusline"]
+# Where a snapshot came from: the usage endpoint, Claude Code's statusline feed, or the answer
+# Claude Code's own /usage cached in its state file.
+Source = Literal["api", "statusline", "claude_code"]
+SOURCES: tuple[Source, ...] = ("api", "statusline", "claude_code")
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +132,7 @@ class Usage:
         fetched_at = parse_iso(raw.get("fetched_at"))
         source = raw.get("source")
         raw_windows = raw.get("windows")
-        if fetched_at is None or source not in ("api", "statusline"):
+        if fetched_at is None or source not in SOURCES:
             return None
         if not isinstance(raw_windows, list):
             return None
@@ -171,7 +174,7 @@ class Usage:
             windows=tuple(windows),
             extra_usage=extra_usage,
             fetched_at=fetched_at,
-            source="api" if source == "api" else "statusline",
+            source=next(known for known in SOURCES if known == source),
         )
 
 

@@ -144,6 +144,37 @@ def _extra_usage(raw: object) -> ExtraUsage | None:
     )
 
 
+def _money(raw: object) -> tuple[float | None, str | None]:
+    """An amount as the newer `spend` object writes it: `amount_minor / 10**exponent`."""
+    if not isinstance(raw, dict):
+        return None, None
+    minor = finite_number(raw.get("amount_minor"))
+    exponent = raw.get("exponent", 2)
+    currency = raw.get("currency")
+    code = currency if isinstance(currency, str) and currency else None
+    if minor is None or type(exponent) is not int or not 0 <= exponent <= 8:
+        return None, code
+    return round(minor / 10**exponent, exponent), code
+
+
+def _spend(raw: object) -> ExtraUsage | None:
+    """The newer `spend` object (it wins over `extra_usage` when present)."""
+    if not isinstance(raw, dict):
+        return None
+    used, used_currency = _money(raw.get("used"))
+    limit, limit_currency = _money(raw.get("limit"))
+    percent = _percent(raw.get("percent"))
+    if used is None and limit is None and percent is None:
+        return None
+    return ExtraUsage(
+        enabled=True,
+        used=used,
+        limit=limit,
+        currency=used_currency or limit_currency,
+        percent=percent,
+    )
+
+
 # -- the parsers -----------------------------------------------------------------------------
 
 
@@ -174,7 +205,7 @@ def parse_usage(raw: object, fetched_at: datetime) -> Usage:
         )
     return Usage(
         windows=tuple(sorted(windows.values(), key=window_order)),
-        extra_usage=_extra_usage(raw.get("extra_usage")),
+        extra_usage=_spend(raw.get("spend")) or _extra_usage(raw.get("extra_usage")),
         fetched_at=fetched_at,
         source="api",
     )

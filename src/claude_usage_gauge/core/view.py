@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from claude_usage_gauge.core.claude_code_event import ClaudeCodeEvent
 from claude_usage_gauge.core.display_state import DisplayState
 from claude_usage_gauge.core.errors import ErrorKind, Problem
 from claude_usage_gauge.core.guidance import (
@@ -36,6 +37,8 @@ class View:
     error_at: datetime | None
     state: DisplayState
     history: tuple[HistoryPoint, ...] = ()
+    # How Claude Code's last turn failed, while that stands (its hooks told us).
+    claude_code: ClaudeCodeEvent | None = None
 
     @property
     def windows(self) -> tuple[Window, ...]:
@@ -78,14 +81,38 @@ def superseded(state: State, now: datetime) -> bool:
     )
 
 
+def refusal(event: ClaudeCodeEvent | None, usage: Usage | None) -> Problem | None:
+    """Claude Code refused for "out of extra usage" while every plan window has room: the
+    mismatch users suffer, as a problem with its known cure (see guidance)."""
+    if event is None or not event.out_of_extra_usage:
+        return None
+    windows = usage.windows if usage is not None else ()
+    if any(w.percent >= 100 for w in windows):
+        return None  # a used-up window explains the refusal: no mismatch
+    detail = f"request id {event.request_id}" if event.request_id else ""
+    message = event.message or "Claude Code reported: out of extra usage."
+    return Problem(ErrorKind.OUT_OF_EXTRA_USAGE, message, detail=detail)
+
+
 def build_view(state: State, now: datetime, settings: Settings) -> View:
     interval = timedelta(seconds=settings.poll_interval)
     usage = apply_resets(state.snapshot, now) if state.snapshot else None
     stale = is_stale(state, now, interval)
     error = state.last_error
+    error_at = state.error_at
     if superseded(state, now):
         error = None
-    if error is not None and error.kind.needs_new_credentials:
+    event = state.claude_code_event
+    refused = refusal(event, usage)
+    if (
+        refused is not None
+        and event is not None
+        and not (error is not None and error.kind.needs_new_credentials)
+    ):
+        error, error_at = refused, event.at
+    if refused is not None and error is refused:
+        display = DisplayState.ERROR
+    elif error is not None and error.kind.needs_new_credentials:
         display = DisplayState.SIGNED_OUT
     elif error is not None and error.kind == ErrorKind.RATE_LIMITED:
         display = DisplayState.RATE_LIMITED
@@ -99,9 +126,10 @@ def build_view(state: State, now: datetime, settings: Settings) -> View:
         usage=usage,
         stale=stale,
         error=error,
-        error_at=state.error_at,
+        error_at=error_at,
         state=display,
         history=state.history,
+        claude_code=event,
     )
 
 
@@ -157,7 +185,10 @@ def extra_usage_line(extra: ExtraUsage) -> str:
 
 
 def source_line(usage: Usage, now: datetime) -> str:
-    origin = "from Claude Code" if usage.source == "statusline" else "from the API"
+    origin = {
+        "statusline": "from Claude Code",
+        "claude_code": "from Claude Code's /usage",
+    }.get(usage.source, "from the API")
     return f"Updated {ago(usage.fetched_at, now)} · {origin}"
 
 
@@ -165,7 +196,11 @@ def error_line(view: View) -> str | None:
     if view.error is None:
         return None
     if view.error.kind == ErrorKind.OUT_OF_EXTRA_USAGE:
-        return out_of_extra_usage_line(view.percent(FIVE_HOUR))
+        event = view.claude_code
+        by_claude_code = event is not None and event.out_of_extra_usage
+        return out_of_extra_usage_line(
+            view.percent(FIVE_HOUR), view.percent(SEVEN_DAY), by_claude_code=by_claude_code
+        )
     return headline(view.error)
 
 
@@ -268,6 +303,15 @@ def status_json(view: View) -> dict[str, object]:
             "message": error.message,
             "retry_at": error.retry_at.isoformat() if error.retry_at else None,
         },
+        "claude_code": None
+        if view.claude_code is None
+        else {
+            "event": view.claude_code.event,
+            "kind": view.claude_code.kind,
+            "message": view.claude_code.message,
+            "request_id": view.claude_code.request_id or None,
+            "at": view.claude_code.at.isoformat(),
+        },
     }
 
 
@@ -285,6 +329,11 @@ def summary_lines(view: View, now: datetime) -> list[str]:
             lines.append(pace)
     stale = " (stale)" if view.stale else ""
     lines.append(source_line(view.usage, now) + stale)
+    event = view.claude_code
+    if event is not None and not (view.error is not None and view.error.kind.announced):
+        # A failure Claude Code reported that the problem line does not already say.
+        # The kind is Claude Code's own word (from a hook's event file): shown safe and short.
+        lines.append(f"Claude Code's last turn ({clock(event.at)}): {clean(event.describe())}")
     return lines
 
 
@@ -293,8 +342,11 @@ def status_lines(view: View, now: datetime) -> list[str]:
     lines = summary_lines(view, now)
     if view.error is not None:
         lines.append(f"Problem: {error_line(view)}")
-        # A stored message may come from a state file we did not write: shown safe.
+        # A stored message may come from a state file we did not write, the detail quotes the
+        # server: both shown safe and short.
         lines.append(f"  {clean(view.error.message, MESSAGE_MAX)}")
+        if view.error.detail:
+            lines.append(f"  ({clean(view.error.detail, MESSAGE_MAX)})")
     return lines
 
 

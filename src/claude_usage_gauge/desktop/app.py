@@ -32,7 +32,8 @@ from claude_usage_gauge.sources.keychain import (
 from claude_usage_gauge.store import Store
 
 if TYPE_CHECKING:
-    from claude_usage_gauge.desktop.tray import TrayIcon
+    from claude_usage_gauge.desktop.tray import Tray
+    from claude_usage_gauge.desktop.tray_backend import BackendInfo
 
 
 class _Moved(Protocol):
@@ -111,8 +112,9 @@ def run_tray(*, demo: bool = False) -> int:
     from claude_usage_gauge.desktop.tray_backend import probe_backend
 
     backend = probe_backend()
+    log.info("tray backend: %s (%s)", backend.name, backend.reason)
     if backend.name == "none":
-        print(f"{APP_NAME}: cannot show a tray icon: {backend.advice}", file=sys.stderr)
+        print(f"{APP_NAME}: cannot show a tray icon. {backend.advice}", file=sys.stderr)
         print("Try 'claude-usage-gauge status' in a terminal instead.", file=sys.stderr)
         return 1
     if not backend.has_menu:
@@ -125,7 +127,7 @@ def run_tray(*, demo: bool = False) -> int:
         from claude_usage_gauge.desktop.tray import TrayUnavailable
 
         try:
-            return TrayApp(session).run()
+            return TrayApp(session, backend).run()
         except TrayUnavailable as exc:
             log.warning("no tray: %s", exc)
             print(f"{APP_NAME}: {exc}. Try 'claude-usage-gauge status' instead.", file=sys.stderr)
@@ -133,12 +135,12 @@ def run_tray(*, demo: bool = False) -> int:
 
 
 class TrayApp:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, backend: BackendInfo | None = None) -> None:
         from claude_usage_gauge.poller import Poller
         from claude_usage_gauge.sources.credentials import credentials_signature
 
         self.session = session
-        self.store = Store(session.paths)
+        self.store = Store.for_home(session.paths, session.home)
         # Reads for the schedule and the menu go through a cache (see CachingSecretStore);
         # reset and restore use the store itself.
         self.cached_secrets = (
@@ -148,10 +150,11 @@ class TrayApp:
         home, cached = session.home, self.cached_secrets
         self.poller = Poller(self.refresher, lambda: credentials_signature(home, cached))
         self._credentials_path = str(home.credentials_file)
-        self.tray = self._make_tray()
+        self.tray = self._make_tray(backend)
 
-    def _make_tray(self) -> TrayIcon:
-        from claude_usage_gauge.desktop.tray import TrayIcon
+    def _make_tray(self, backend: BackendInfo | None) -> Tray:
+        from claude_usage_gauge.desktop.tray import make_tray
+        from claude_usage_gauge.desktop.tray_backend import probe_backend
 
         actions = {
             "refresh": self.poller.refresh_now,
@@ -163,7 +166,13 @@ class TrayApp:
             "toggle_autostart": self._toggle_autostart,
             "quit": self._quit,
         }
-        return TrayIcon(self.session.settings, actions, self._menu_context, self._ready)
+        return make_tray(
+            backend or probe_backend(),
+            self.session.settings,
+            actions,
+            self._menu_context,
+            self._ready,
+        )
 
     def run(self) -> int:
         self.poller.subscribe(self.tray.show)
@@ -214,7 +223,7 @@ class TrayApp:
 
         state = self.poller.last_state or self.store.read()
         lines = status_lines(build_view(state, utc_now(), self.session.settings), utc_now())
-        self.tray.notify("Claude usage", "\n".join(lines) or "No usage yet.")
+        self.tray.notify("Claude usage", "\n".join(lines) or "No usage yet.", topic="details")
 
     def _open_usage_page(self) -> None:
         threading.Thread(target=webbrowser.open, args=(USAGE_PAGE,), daemon=True).start()
@@ -250,17 +259,19 @@ class TrayApp:
         try:
             result = move()
         except NothingToDo as exc:
-            self.tray.notify(f"Nothing to {verb.lower()}", str(exc))
+            self.tray.notify(f"Nothing to {verb.lower()}", str(exc), topic="credentials")
             return
         except UsageError as exc:  # the Keychain refused or is locked
-            self.tray.notify(f"{verb} stopped", exc.message)
+            self.tray.notify(f"{verb} stopped", exc.message, topic="credentials")
             return
         except OSError as exc:
-            self.tray.notify(f"{verb} could not finish", _os_error_text(exc, self.session.paths))
+            text = _os_error_text(exc, self.session.paths)
+            self.tray.notify(f"{verb} could not finish", text, topic="credentials")
             return
         if self.cached_secrets is not None:
             self.cached_secrets.clear()
-        self.tray.notify(done, result.next_steps)
+        # Its own topic: the status change this causes must not replace the next steps.
+        self.tray.notify(done, result.next_steps, topic="credentials")
         self.poller.poke()
 
     def _toggle_notifications(self) -> None:

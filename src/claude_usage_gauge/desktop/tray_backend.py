@@ -1,8 +1,9 @@
-"""Which pystray backend this system would use, found without starting one.
+"""Which tray backend this system gets, and why, found without starting one.
 
-pystray picks a backend at import time and its X11 fallback has no menus, which users read as
-"the menu is broken". Knowing the answer up front lets the log and `doctor` name the packages
-that would bring menus back.
+Linux: our own StatusNotifierItem when a StatusNotifierWatcher is on the session bus (KDE, GNOME
+with its AppIndicator extension, XFCE, Cinnamon, LXQt, waybar...); else an old XEmbed tray
+through pystray (GTK if PyGObject is there, else plain X without menus); else nothing, said
+plainly. Windows and macOS: pystray's native backends. `doctor` prints the answer and the reason.
 """
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ LINUX_MENU_PACKAGES = (
     "With pip: pip install 'claude-usage-gauge[linux]' "
     "(needs libgirepository1.0-dev libcairo2-dev)."
 )
+NO_TRAY = (
+    "No tray found: no StatusNotifierWatcher on the session D-Bus (a desktop's tray or panel "
+    "provides one) and no X display for an old tray (DISPLAY is not set)."
+)
+WATCHER_NAME = "org.kde.StatusNotifierWatcher"
+PROBE_TIMEOUT = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +33,9 @@ class BackendInfo:
     name: str
     has_menu: bool
     advice: str | None = None
+    reason: str = ""
+    # The session bus the StatusNotifierItem tray talks on (backend "sni" only).
+    bus_address: str | None = None
 
 
 def _typelib_available(namespace: str, version: str) -> bool:
@@ -38,32 +48,66 @@ def _typelib_available(namespace: str, version: str) -> bool:
     return True
 
 
+def watcher_on_bus(address: str | None) -> bool:
+    """Whether a StatusNotifierWatcher owns its name on the bus at `address` (asked within 1 s)."""
+    from jeepney import new_method_call
+
+    from claude_usage_gauge.desktop.dbus.connection import BUS, BusError, CallError, Connection
+
+    if address is None:
+        return False
+    try:
+        connection = Connection.open(address, PROBE_TIMEOUT)
+    except BusError:
+        return False
+    try:
+        reply = connection.request(
+            new_method_call(BUS, "NameHasOwner", "s", (WATCHER_NAME,)), PROBE_TIMEOUT
+        )
+    except (BusError, CallError):
+        return False
+    finally:
+        connection.close()
+    return bool(reply[0])
+
+
 def probe_backend(
     environ: Mapping[str, str] | None = None, platform: str = sys.platform
 ) -> BackendInfo:
     env = os.environ if environ is None else environ
-    forced = env.get("PYSTRAY_BACKEND")
     if platform == "darwin":
-        return BackendInfo("darwin", True)
+        return BackendInfo("darwin", True, reason="macOS menu bar")
     if platform == "win32":
-        return BackendInfo("win32", True)
+        return BackendInfo("win32", True, reason="Windows notification area")
+    forced = env.get("PYSTRAY_BACKEND")
     if forced:
         return BackendInfo(
-            forced, forced != "xorg", LINUX_MENU_PACKAGES if forced == "xorg" else None
+            forced,
+            forced != "xorg",
+            LINUX_MENU_PACKAGES if forced == "xorg" else None,
+            reason="PYSTRAY_BACKEND is set",
         )
-    if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
-        return BackendInfo("none", False, "No graphical session (DISPLAY is not set).")
-    if _typelib_available("Gtk", "3.0"):
-        if _typelib_available("AyatanaAppIndicator3", "0.1") or _typelib_available(
-            "AppIndicator3", "0.1"
-        ):
-            return BackendInfo("appindicator", True)
+    from claude_usage_gauge.desktop.dbus.connection import session_bus_address
+
+    address = session_bus_address(
+        env.get("DBUS_SESSION_BUS_ADDRESS", ""), env.get("XDG_RUNTIME_DIR", "")
+    )
+    if watcher_on_bus(address):
         return BackendInfo(
-            "gtk",
+            "sni",
             True,
-            "Menus work, but some desktops (GNOME) only show AppIndicator icons: "
-            + LINUX_MENU_PACKAGES,
+            reason=f"a StatusNotifierWatcher ({WATCHER_NAME}) is on the session bus",
+            bus_address=address,
         )
+    if not env.get("DISPLAY"):
+        return BackendInfo("none", False, NO_TRAY, reason="no StatusNotifierWatcher, no DISPLAY")
+    why = "no StatusNotifierWatcher on the session bus; an XEmbed tray on the X display"
+    if _typelib_available("Gtk", "3.0"):
+        return BackendInfo("gtk", True, reason=why + " through GTK")
     return BackendInfo(
-        "xorg", False, "Plain X tray without menus. For menus: " + LINUX_MENU_PACKAGES
+        "xorg",
+        False,
+        "Plain X tray without menus. Desktops with a StatusNotifierItem tray show menus "
+        "without extra packages; for menus in an old tray: " + LINUX_MENU_PACKAGES,
+        reason=why + " (PyGObject is not installed)",
     )

@@ -4,7 +4,8 @@ The file is the user's (and Claude Code's): every byte we do not mean to change 
 edit is made in the text, see `json_edit`), the original bytes are copied to a private backup
 before any change, the new text replaces the old atomically with the same file mode and never
 over an edit made meanwhile (see `careful_write`), and a file that is not valid JSON is refused
-rather than "repaired". The install flow itself is in `settings_install`.
+rather than "repaired". The change as a command (plan, dry run, backup, write) is in
+`settings_change`.
 """
 
 from __future__ import annotations
@@ -212,10 +213,12 @@ def _program_name(token: str) -> str:
     return name.removesuffix(".exe")
 
 
-def _bridge_index(tokens: Sequence[str], program: Sequence[str]) -> int | None:
-    """Where our `statusline` subcommand sits in a command's words, if the command is ours."""
+def _bridge_index(
+    tokens: Sequence[str], program: Sequence[str], subcommand: str = BRIDGE_SUBCOMMAND
+) -> int | None:
+    """Where our subcommand (`statusline`, `hook`) sits in a command's words, if it is ours."""
     try:
-        index = list(tokens).index(BRIDGE_SUBCOMMAND)
+        index = list(tokens).index(subcommand)
     except ValueError:
         return None
     prefix = list(tokens[:index])
@@ -237,9 +240,12 @@ def _split(command: str) -> list[str] | None:
         return None
 
 
-def is_bridge_command(command: str, program: Sequence[str] = ()) -> bool:
+def is_bridge_command(
+    command: str, program: Sequence[str] = (), subcommand: str = BRIDGE_SUBCOMMAND
+) -> bool:
+    """The command runs this program's `subcommand` (the statusline bridge by default)."""
     tokens = _split(command)
-    return tokens is not None and _bridge_index(tokens, program) is not None
+    return tokens is not None and _bridge_index(tokens, program, subcommand) is not None
 
 
 def wrapped_command(command: str, program: Sequence[str] = ()) -> str | None:

@@ -1,12 +1,10 @@
 """`statusline install|uninstall [--dry-run]`: point Claude Code's statusLine at the bridge.
 
-Claude Code's settings.json is edited through sources/settings_install.py (backup first, every
-byte but the statusLine entry kept, the user's own statusline command wrapped with `--then`).
+Claude Code's settings.json is edited through sources/claude_settings.py (backup first, every
+other key kept, the user's own statusline command wrapped with `--then`).
 """
 
 from __future__ import annotations
-
-import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -27,20 +25,29 @@ def install_command(
     """`statusline install|uninstall [--dry-run]`: edit Claude Code's settings, with a backup.
 
     The installed command names `state_dir`, the folder of the shared state, so the bridge need
-    not work out the platform's folders (and import platformdirs) on every refresh. The edit
-    itself (text edits, exact uninstall, no stray backup) is settings_install's."""
-    from claude_usage_gauge.sources import settings_install
+    not work out the platform's folders (and import platformdirs) on every refresh."""
+    from claude_usage_gauge.sources import claude_settings as cs
+    from claude_usage_gauge.sources.settings_change import change_settings
 
-    out = stdout or sys.stdout
     if program is None:
         from claude_usage_gauge.desktop.launcher import program_command
 
         program = program_command()
-    return settings_install.run(
-        action,
-        dry_run=dry_run,
-        path=home.settings_file,
-        program=program,
-        state_dir=state_dir,
-        out=out,
+    words = program
+    path = home.settings_file
+
+    def install(data: dict[str, object]) -> cs.Plan:
+        return cs.plan_install(data, words, path, state_dir)
+
+    def plan(data: dict[str, object]) -> cs.Plan:
+        if action == "install":
+            return install(data)
+        if action == "uninstall":
+            return cs.plan_uninstall(data, words, path)
+        raise cs.SettingsError(f"Unknown action {action!r}: use install or uninstall.")
+
+    # Uninstall undoes install: the very bytes from before come back if nothing else changed.
+    undoes = install if action == "uninstall" else None
+    return change_settings(
+        path, plan, dry_run=dry_run, what=f"statusline {action}", stdout=stdout, restores=undoes
     )

@@ -94,3 +94,77 @@ def statusline_input(
             limits["seven_day"] = {"used_percentage": seven, "resets_at": int(at.timestamp())}
         obj["rate_limits"] = limits
     return obj
+
+
+ACCOUNT_UUID = "8d2f6a1e-5b3c-4e7a-9f10-2c4b6d8e0a13"
+
+
+def claude_state_document(
+    utilization: object | None,
+    fetched_at: datetime | None = None,
+    *,
+    account_uuid: str = ACCOUNT_UUID,
+    cached_for: str | None = None,
+) -> dict[str, object]:
+    """Claude Code's state file (`.claude.json`) as it keeps it, with the answer its /usage last
+    fetched under `cachedUsageUtilization` (left out when `utilization` is None). `cached_for`
+    names another account's cache (a sign-in since)."""
+    document: dict[str, object] = {
+        "numStartups": 42,
+        "installMethod": "native",
+        "autoUpdates": True,
+        "userID": "0f" * 32,
+        "oauthAccount": {
+            "accountUuid": account_uuid,
+            "emailAddress": "someone@example.invalid",
+            "organizationUuid": "3c1d9e7b-0a2f-4b6c-8d5e-7f9a1b3c5d7e",
+        },
+        "projects": {"/home/u/project": {"allowedTools": [], "history": []}},
+    }
+    if utilization is not None:
+        moment = fetched_at or datetime.now(UTC)
+        document["cachedUsageUtilization"] = {
+            "fetchedAtMs": int(moment.timestamp() * 1000),
+            "accountUuid": cached_for or account_uuid,
+            "utilization": utilization,
+        }
+    return document
+
+
+OUT_OF_EXTRA_USAGE_MESSAGE = (
+    "You're out of extra usage. Add more at claude.ai/settings/usage and keep going."
+)
+
+
+def hook_input(
+    event: str = "StopFailure",
+    *,
+    error: object = "invalid_request",
+    details: object = None,
+    last_message: str | None = None,
+) -> dict[str, object]:
+    """What Claude Code writes to a hook's stdin when a turn ends: `StopFailure` (an API error,
+    with its kind and details) or `Stop`. The default is the refusal users report."""
+    obj: dict[str, object] = {
+        "hook_event_name": event,
+        "session_id": "6f1c2a9e-0b7d-4c55-9a8e-3d2f1b0c4e77",
+        "transcript_path": "/home/u/.claude/projects/p/6f1c.jsonl",
+        "cwd": "/home/u/project",
+        "permission_mode": "default",
+    }
+    if event == "StopFailure":
+        obj["error"] = error
+        obj["error_details"] = (
+            {
+                "type": "error",
+                "error": {"type": "invalid_request_error", "message": OUT_OF_EXTRA_USAGE_MESSAGE},
+                "request_id": "req_011CXyZAbCdEfGhIjKlMnOp",
+            }
+            if details is None
+            else details
+        )
+        if last_message is not None:
+            obj["last_assistant_message"] = last_message
+    else:
+        obj["stop_hook_active"] = False
+    return obj

@@ -1,6 +1,8 @@
-"""A real, minimal Linux desktop for the tray tests: Xvfb, a session D-Bus, dunst and trayer.
+"""A real, minimal Linux desktop for the tray tests: Xvfb, a session D-Bus, dunst, and a tray.
 
-trayer is an XEmbed system tray, so the icon really docks; dunst really shows notifications;
+The tray is either trayer, an old XEmbed tray (the icon is an X window docked in it), or a
+StatusNotifierItem host: the real status-notifier-watcher and gtk-sni-tray-standalone, which
+draws items and their dbusmenu menus with libdbusmenu-gtk3. dunst really shows notifications;
 xdotool really clicks. Nothing here is mocked.
 """
 
@@ -10,31 +12,27 @@ import contextlib
 import os
 import re
 import shutil
-import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
-from PIL import Image
+from PIL import Image, ImageChops
 
-from claude_usage_gauge import APP_NAME
-from claude_usage_gauge.core.menu import MenuContext, build_menu
-from claude_usage_gauge.core.settings import Settings
-from claude_usage_gauge.core.view import build_view
-from claude_usage_gauge.paths import AppPaths
-from claude_usage_gauge.store import Store
-from claude_usage_gauge.testing.claude_code import credentials_document, write_credentials_file
+from claude_usage_gauge.testing.session_bus import BUS_TOOLS, SessionBus
 
+Host = Literal["trayer", "sni"]
 TOOLS = ("Xvfb", "trayer", "dbus-daemon", "dunst", "xdotool", "import", "xwininfo")
+SNI_TOOLS = (*BUS_TOOLS, "gtk-sni-tray-standalone", "Xvfb", "dunst", "xdotool", "import")
 SCREEN = (800, 600)
+BAR_HEIGHT = 32
+SNI_HOST = "gtk-sni-tray-standalone"
 
 
-def missing_tools() -> list[str]:
-    return [tool for tool in TOOLS if shutil.which(tool) is None]
+def missing_tools(host: Host = "trayer") -> list[str]:
+    return [tool for tool in (SNI_TOOLS if host == "sni" else TOOLS) if shutil.which(tool) is None]
 
 
 def wait_until(predicate: object, timeout: float, interval: float = 0.1) -> bool:
@@ -60,11 +58,12 @@ class Geometry:
 
 
 class Desktop:
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, host: Host = "trayer") -> None:
         self.workdir = workdir
+        self.host = host
         self.env: dict[str, str] = {}
+        self.bus = SessionBus(workdir / "bus")
         self._procs: list[subprocess.Popen[bytes]] = []
-        self._dbus_pid: int | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -91,27 +90,25 @@ class Desktop:
             display = pipe.readline().strip()
         if not display:
             raise RuntimeError("Xvfb did not report a display")
-        base = {k: v for k, v in os.environ.items() if not k.startswith(("DBUS_", "WAYLAND"))}
-        self.env = dict(base, DISPLAY=f":{display}", NO_AT_BRIDGE="1", GDK_BACKEND="x11")
-
-        out = subprocess.run(
-            [
-                "dbus-daemon",
-                "--session",
-                "--fork",
-                "--print-address=1",
-                "--print-pid=1",
-                "--nopidfile",
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-            env=self.env,
-        ).stdout.split()
-        self.env["DBUS_SESSION_BUS_ADDRESS"] = out[0]
-        self._dbus_pid = int(out[1])
-
+        self.bus.start()
+        self.env = dict(self.bus.env, DISPLAY=f":{display}", NO_AT_BRIDGE="1", GDK_BACKEND="x11")
         self._spawn(["dunst"], "dunst.log")
+        if self.host == "sni":
+            self._start_sni_host()
+        else:
+            self._start_trayer()
+        return self
+
+    def _start_sni_host(self) -> None:
+        self.bus.start_watcher()
+        self._spawn(
+            [SNI_HOST, "--top", "--end", "--size", str(BAR_HEIGHT), "--color", "#303030"],
+            "sni-host.log",
+        )
+        if not wait_until(lambda: self.find_windows(name=SNI_HOST, visible=True), 30):
+            raise RuntimeError("the StatusNotifierItem host did not start")
+
+    def _start_trayer(self) -> None:
         self._spawn(
             [
                 "trayer",
@@ -134,9 +131,8 @@ class Desktop:
             ],
             "trayer.log",
         )
-        if not wait_until(lambda: self.find_windows(name="panel"), 30):
+        if not wait_until(lambda: self.find_windows(name="panel", visible=True), 30):
             raise RuntimeError("trayer did not start")
-        return self
 
     def stop(self) -> None:
         for proc in reversed(self._procs):
@@ -146,9 +142,7 @@ class Desktop:
                     proc.wait(5)
                 except subprocess.TimeoutExpired:
                     proc.kill()
-        if self._dbus_pid is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self._dbus_pid, signal.SIGTERM)
+        self.bus.stop()
 
     def _spawn(self, argv: Sequence[str], log_name: str) -> None:
         log = (self.workdir / log_name).open("wb")
@@ -161,8 +155,10 @@ class Desktop:
             list(argv), env=self.env, capture_output=True, text=True, timeout=20, check=False
         ).stdout
 
-    def find_windows(self, *, name: str | None = None, cls: str | None = None) -> list[str]:
-        args = ["xdotool", "search", "--onlyvisible"] if name == "panel" else ["xdotool", "search"]
+    def find_windows(
+        self, *, name: str | None = None, cls: str | None = None, visible: bool = False
+    ) -> list[str]:
+        args = ["xdotool", "search", "--onlyvisible"] if visible else ["xdotool", "search"]
         if cls is not None:
             args += ["--class", cls]
         else:
@@ -179,12 +175,22 @@ class Desktop:
 
     def docked_icon(self, cls: str) -> Geometry | None:
         """The icon's window inside trayer's panel (y within the 32 px bar), if docked."""
-        for window in self.find_windows(cls=cls):
+        # Visible ones only: GTK's unmapped client-leader window carries the same class.
+        for window in self.find_windows(cls=cls, visible=True):
             with contextlib.suppress(AttributeError, ValueError):
                 geometry = self.geometry(window)
                 if geometry.y < 32 and geometry.width >= 8 and geometry.x >= 0:
                     return geometry
         return None
+
+    def sni_icon(self) -> Geometry | None:
+        """Where the SNI host draws an item: whatever differs from the bar's background."""
+        shot = self.screenshot(self.workdir / "bar.png").crop((0, 0, SCREEN[0], BAR_HEIGHT))
+        background = Image.new("RGB", shot.size, shot.getpixel((1, BAR_HEIGHT // 2)))
+        box = ImageChops.difference(shot, background).getbbox()
+        if box is None or box[2] - box[0] < 8:
+            return None
+        return Geometry(box[0], box[1], box[2] - box[0], box[3] - box[1])
 
     def click(self, x: int, y: int, button: int = 1) -> None:
         self.run("xdotool", "mousemove", str(x), str(y), "click", str(button))
@@ -207,65 +213,9 @@ class Desktop:
 
 
 @contextlib.contextmanager
-def running_desktop(workdir: Path) -> Iterator[Desktop]:
-    desktop = Desktop(workdir)
+def running_desktop(workdir: Path, host: Host = "trayer") -> Iterator[Desktop]:
+    desktop = Desktop(workdir, host)
     try:
         yield desktop.start()
     finally:
         desktop.stop()
-
-
-# A token that must never appear in anything the app writes, prints or shows.
-E2E_TOKEN = "sk-ant-oat01-E2eTokenDoNotLeak_" + "x" * 40
-
-
-class TrayHome:
-    """A temporary user: credentials as Claude Code writes them, and private app directories."""
-
-    def __init__(self, root: Path, api_url: str, desktop: Desktop, token: str = E2E_TOKEN) -> None:
-        self.root = root
-        document = credentials_document(
-            token,
-            refresh_token="sk-ant-ort01-RefreshDoNotLeak",
-            rate_limit_tier=None,
-            other_keys={"mcpOAuth": {"kept": True}},
-        )
-        write_credentials_file(root / ".claude", document, indent=None)
-        self.env = dict(
-            desktop.env,
-            HOME=str(root),
-            XDG_STATE_HOME=str(root / "state"),
-            XDG_DATA_HOME=str(root / "data"),
-            XDG_CONFIG_HOME=str(root / "config"),
-            XDG_CACHE_HOME=str(root / "cache"),
-            CLAUDE_USAGE_GAUGE_API_BASE=api_url,
-        )
-        self.env.pop("CLAUDE_CONFIG_DIR", None)
-        self.paths = AppPaths(
-            state_dir=root / "state" / APP_NAME,
-            data_dir=root / "data" / APP_NAME,
-            log_dir=root / "state" / APP_NAME / "log",
-            config_dir=root / "config" / APP_NAME,
-        )
-
-    def launch(self) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "claude_usage_gauge"],
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-
-    def menu_position(self, text: str) -> int:
-        """How many Down presses select `text` in the tray's menu (built the same way)."""
-        state = Store(self.paths).read()
-        now = datetime.now(UTC)
-        # As the app builds it on Linux: autostart is available, so "Start at login" is listed.
-        context = MenuContext(plan="max", autostart_on=False)
-        entries = build_menu(build_view(state, now, Settings()), now, context)
-        selectable = [e for e in entries if not e.is_separator]
-        for index, entry in enumerate(selectable):
-            if entry.text == text:
-                return index + 1
-        raise AssertionError(f"{text!r} not in menu: {[e.text for e in selectable]}")
