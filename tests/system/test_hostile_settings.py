@@ -104,6 +104,23 @@ def test_the_real_cli_keeps_the_users_file_as_written(tmp_path: Path) -> None:
     home.assert_clean(install, uninstall)
 
 
+def test_hooks_install_keeps_the_users_file_as_written_too(tmp_path: Path) -> None:
+    home = CliHome(tmp_path / "home", f"http://127.0.0.1:{closed_port()}")
+    home.claude_dir.mkdir(mode=0o700)
+    path = home.claude_dir / "settings.json"
+    path.write_bytes(HANDWRITTEN)
+    install = home.run("hooks", "install")
+    assert install.returncode == 0, install.stdout + install.stderr
+    text = path.read_text()
+    assert "Infinity" not in text
+    assert spans(text) == {**spans(HANDWRITTEN.decode()), "hooks": spans(text)["hooks"]}
+    assert strict(text)["hooks"]["StopFailure"]  # type: ignore[index]
+    uninstall = home.run("hooks", "uninstall")
+    assert uninstall.returncode == 0, uninstall.stdout
+    assert path.read_bytes() == HANDWRITTEN
+    home.assert_clean(install, uninstall)
+
+
 JSON_LEAVES = (
     st.none()
     | st.booleans()
