@@ -24,7 +24,7 @@ from claude_usage_gauge.core.schedule import (
     record_success,
 )
 from claude_usage_gauge.core.settings import Settings
-from claude_usage_gauge.core.state import State
+from claude_usage_gauge.core.state import RequestRecord, State
 from claude_usage_gauge.core.usage import Usage
 from claude_usage_gauge.sources.api_base import validate_api_base
 from claude_usage_gauge.sources.claude_home import ClaudeHome
@@ -196,7 +196,10 @@ class Refresher:
                 # "Next try 15:05" is the schedule's answer, which may be later than the server's.
                 next_try = gate.rate_limited_until or gate.backoff_until
                 shown = replace(problem, retry_at=next_try) if next_try else problem
-                return state.with_gate(fingerprint, gate).with_error(shown, now)
+                record = RequestRecord(now, problem.kind.value, problem.request_id, next_try)
+                return (
+                    state.with_gate(fingerprint, gate).with_error(shown, now).with_request(record)
+                )
 
             return Outcome(self._update(failed), True, None)
 
@@ -204,7 +207,9 @@ class Refresher:
 
         def succeeded(state: State) -> State:
             gate = record_success(state.gate(fingerprint), now)
-            return state.with_gate(fingerprint, gate).with_snapshot(usage).with_error(None, now)
+            record = RequestRecord(now, "ok", usage.request_id)
+            updated = state.with_gate(fingerprint, gate).with_snapshot(usage)
+            return updated.with_error(None, now).with_request(record)
 
         return Outcome(self._update(succeeded), True, None)
 

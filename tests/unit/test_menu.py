@@ -177,7 +177,9 @@ def test_error_entry_holds_the_full_text() -> None:
     assert warning.text == f"⚠ {headline(problem)}"
     assert warning.action is None
     assert all(len(line.text) <= WRAP for line in warning.children)
-    assert " ".join(texts(warning.children)) == f"{problem.message} ({problem.detail})"
+    words = [e for e in warning.children if e.action is None and not e.is_separator]
+    assert " ".join(texts(tuple(words))) == f"{problem.message} ({problem.detail})"
+    assert warning.children[-1].action == "copy_report"
     # A separator sets the problem apart from the readings.
     assert menu[menu.index(warning) - 1] == SEPARATOR
 
@@ -187,7 +189,8 @@ def test_error_without_data_shows_no_reading_placeholder() -> None:
     menu = build_menu(view(None, error=problem), NOW, CONTEXT)
     assert not has(menu, "Reading usage")
     assert entry(menu, "⚠").text == "⚠ Not signed in to Claude Code"
-    assert texts(entry(menu, "⚠").children) == ["Not signed in to Claude Code."]
+    assert texts(entry(menu, "⚠").children)[0] == "Not signed in to Claude Code."
+    assert entry(menu, "⚠").children[-1].action == "copy_report"
 
 
 def test_out_of_extra_usage_shows_the_plans_own_percent() -> None:

@@ -75,7 +75,12 @@ def build_menu(view: View, now: datetime, context: MenuContext) -> tuple[Entry, 
     problem = error_line(view)
     if problem is not None and view.error is not None:
         full = view.error.message + (f" ({view.error.detail})" if view.error.detail else "")
-        entries += [SEPARATOR, Entry(f"⚠ {problem}", children=_lines(full), key="problem")]
+        details = _lines(full)
+        if view.error.request_id:
+            details += (Entry(f"Request id: {view.error.request_id}"),)
+        # What support asks for, in one piece: versions, numbers, the last requests and their ids.
+        details += (SEPARATOR, Entry("Copy a report for a bug filing", action="copy_report"))
+        entries += [SEPARATOR, Entry(f"⚠ {problem}", children=details, key="problem")]
 
     kind = view.error.kind if view.error else None
     help_entries = tuple(

@@ -18,12 +18,40 @@ HISTORY_MAX_POINTS = 2500
 HISTORY_MAX_AGE = timedelta(days=8)
 HISTORY_MIN_SPACING = timedelta(minutes=2)
 MAX_GATES = 4
+MAX_REQUESTS = 8
 
 
 @dataclass(frozen=True, slots=True)
 class HistoryPoint:
     at: datetime
     percents: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    """One request to the usage endpoint, as support would want it quoted."""
+
+    at: datetime
+    result: str  # "ok", or the ErrorKind value it failed with
+    request_id: str = ""
+    retry_at: datetime | None = None  # when the server (or our schedule) said to try again
+
+    def to_json(self) -> list[object]:
+        return [
+            self.at.isoformat(),
+            self.result,
+            self.request_id,
+            self.retry_at.isoformat() if self.retry_at else None,
+        ]
+
+    @classmethod
+    def from_json(cls, raw: object) -> RequestRecord | None:
+        if not isinstance(raw, list) or len(raw) != 4:
+            return None
+        at, result, request_id = parse_iso(raw[0]), raw[1], raw[2]
+        if at is None or not isinstance(result, str) or not isinstance(request_id, str):
+            return None
+        return cls(at, result[:40], request_id[:128], parse_iso(raw[3]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +69,8 @@ class State:
     # The poll interval of the process that wrote the file, so readers that do not load the
     # settings (the statusline bridge) judge staleness as the tray does.
     poll_interval: float | None = None
+    # The last few requests to the usage endpoint, newest last (failures are what support needs).
+    requests: tuple[RequestRecord, ...] = ()
     # How Claude Code's last turn ended, as its hooks reported (read from the event file beside
     # the state file, never stored in it), while it still stands.
     claude_code_event: ClaudeCodeEvent | None = field(default=None, compare=False)
@@ -56,6 +86,9 @@ class State:
         while len(gates) > MAX_GATES:
             gates.pop(next(iter(gates)))
         return replace(self, gates=gates, current_fingerprint=fingerprint)
+
+    def with_request(self, record: RequestRecord) -> State:
+        return replace(self, requests=(*self.requests, record)[-MAX_REQUESTS:])
 
     def with_error(self, problem: Problem | None, now: datetime) -> State:
         if problem is None:
@@ -89,6 +122,7 @@ class State:
             "last_manual": self.last_manual.isoformat() if self.last_manual else None,
             "current_fingerprint": self.current_fingerprint,
             "poll_interval": self.poll_interval,
+            "requests": [record.to_json() for record in self.requests],
         }
 
     @classmethod
@@ -118,6 +152,12 @@ class State:
                     gates[fp] = Gate.from_json(gate)
         current = raw.get("current_fingerprint")
         interval = finite_number(raw.get("poll_interval"))
+        raw_requests = raw.get("requests")
+        requests = [
+            record
+            for item in (raw_requests if isinstance(raw_requests, list) else [])[-MAX_REQUESTS:]
+            if (record := RequestRecord.from_json(item)) is not None
+        ]
         return cls(
             salt=salt,
             snapshot=Usage.from_json(raw.get("snapshot")),
@@ -128,6 +168,7 @@ class State:
             last_manual=parse_iso(raw.get("last_manual")),
             current_fingerprint=current if isinstance(current, str) else None,
             poll_interval=interval if interval is not None and interval > 0 else None,
+            requests=tuple(requests),
         )
 
 
