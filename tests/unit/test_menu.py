@@ -279,6 +279,7 @@ def test_fixed_actions_and_quit_last(data_and_error: tuple[Usage | None, Problem
     assert actions == [
         "details",
         "refresh",
+        "history",
         "open_usage_page",
         "toggle_notifications",
         "toggle_autostart",

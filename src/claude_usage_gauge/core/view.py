@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from claude_usage_gauge.core.display_state import DisplayState
 from claude_usage_gauge.core.errors import ErrorKind, Problem
 from claude_usage_gauge.core.guidance import clock, headline, out_of_extra_usage_line
+from claude_usage_gauge.core.polling import next_check, next_manual
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.core.staleness import numbers_are_stale
 from claude_usage_gauge.core.state import HistoryPoint, State
@@ -30,6 +31,9 @@ class View:
     error_at: datetime | None
     state: DisplayState
     history: tuple[HistoryPoint, ...] = ()
+    # When the schedule asks the API next, and when a manual refresh may go if not now.
+    next_check: datetime | None = None
+    next_manual: datetime | None = None
 
     @property
     def windows(self) -> tuple[Window, ...]:
@@ -96,6 +100,8 @@ def build_view(state: State, now: datetime, settings: Settings) -> View:
         error_at=state.error_at,
         state=display,
         history=state.history,
+        next_check=next_check(state, now, interval),
+        next_manual=next_manual(state, now, interval),
     )
 
 
@@ -279,12 +285,17 @@ def summary_lines(view: View, now: datetime) -> list[str]:
             lines.append(pace)
     stale = " (stale)" if view.stale else ""
     lines.append(source_line(view.usage, now) + stale)
+    if view.error is None and view.next_check is not None:
+        # With a problem its own line says when the next try is.
+        lines.append(f"Next check {'now' if view.next_check <= now else clock(view.next_check)}")
     return lines
 
 
 def status_lines(view: View, now: datetime) -> list[str]:
     """Human `status` output."""
     lines = summary_lines(view, now)
+    if view.next_manual is not None:
+        lines.append(f"Next manual refresh {clock(view.next_manual)} (hourly limit)")
     if view.error is not None:
         lines.append(f"Problem: {error_line(view)}")
         lines.append(f"  {view.error.message}")
