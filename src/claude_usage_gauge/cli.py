@@ -52,6 +52,10 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("doctor", help="explain where things are and what is wrong")
 
+    history = sub.add_parser("history", help="a page of the last 7 days of usage (HTML)")
+    history.add_argument("--open", action="store_true", help="open it in the browser")
+    history.add_argument("--output", metavar="FILE", help="write it here ('-': standard output)")
+
     line = sub.add_parser("statusline", help="Claude Code statusline bridge (reads JSON on stdin)")
     line.add_argument(
         "--format", dest="template", help="template, e.g. '5h {five_hour}%% · 7d {seven_day}%%'"
@@ -111,6 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _status(args.json, args.refresh)
         if command == "doctor":
             return _doctor()
+        if command == "history":
+            return _history(args.output, args.open)
         if command == "credentials":
             return _credentials(args.action, getattr(args, "yes", False))
         if command == "autostart":
@@ -224,6 +230,13 @@ def _doctor() -> int:
     for line in report(paths, _claude_home(), _settings(paths), _secret_store()):
         _print(line)
     return EXIT_OK
+
+
+def _history(output: str | None, open_browser: bool) -> int:
+    from claude_usage_gauge.history_file import history_command
+
+    paths = _paths()
+    return history_command(paths, _settings(paths), output=output, open_browser=open_browser)
 
 
 def _credentials(action: str, yes: bool) -> int:

@@ -184,13 +184,31 @@ def pace_reach(history: tuple[HistoryPoint, ...], window: Window, now: datetime)
     kind = window.kind
     if kind.pace_name is None:
         return None
-    lookback, min_span = kind.pace_lookback, kind.pace_min_span
+    pace = pace_rate(history, window.id, now, kind.pace_lookback, kind.pace_min_span)
+    if pace is None or pace[1] <= 0:
+        return None
+    t1, rate = pace
+    seconds = (100.0 - window.percent) / rate
+    # A crawl that would take longer than a window lasts predicts nothing (and would overflow).
+    if seconds > PACE_HORIZON.total_seconds():
+        return None
+    return t1 + timedelta(seconds=seconds)
+
+
+def pace_rate(
+    history: tuple[HistoryPoint, ...],
+    window_id: str,
+    now: datetime,
+    lookback: timedelta,
+    min_span: timedelta,
+) -> tuple[datetime, float] | None:
+    """The newest point's time and the climb since `lookback` ago (percent per second, 0 when
+    flat); None without enough history. Only the stretch since the last drop (a reset) counts."""
     recent = [
-        (p.at, p.percents[window.id])
+        (p.at, p.percents[window_id])
         for p in history
-        if window.id in p.percents and now - lookback <= p.at <= now
+        if window_id in p.percents and now - lookback <= p.at <= now
     ]
-    # Only the stretch since the last drop (a reset) says anything about the current window.
     start = 0
     for i in range(1, len(recent)):
         if recent[i][1] < recent[i - 1][1]:
@@ -200,14 +218,9 @@ def pace_reach(history: tuple[HistoryPoint, ...], window: Window, now: datetime)
         return None
     (t0, p0), (t1, p1) = recent[0], recent[-1]
     span = (t1 - t0).total_seconds()
-    if span < min_span.total_seconds() or p1 <= p0:
+    if span < min_span.total_seconds():
         return None
-    rate = (p1 - p0) / span  # percent per second
-    seconds = (100.0 - window.percent) / rate
-    # A crawl that would take longer than a window lasts predicts nothing (and would overflow).
-    if seconds > PACE_HORIZON.total_seconds():
-        return None
-    return t1 + timedelta(seconds=seconds)
+    return t1, max(p1 - p0, 0.0) / span
 
 
 def tooltip(view: View, now: datetime) -> str:
