@@ -6,11 +6,12 @@ VENV="${CLAUDE_USAGE_GAUGE_VENV:-$ROOT/.venv}"
 PY="$VENV/bin/python"
 
 # Debian packages: the tray host for the tests (Xvfb, trayer, dbus, dunst, xdotool, imagemagick),
-# the GTK/AppIndicator stack pystray uses for menus, and the headers PyGObject builds against.
+# headless Chromium for the history page's screenshots, the GTK/AppIndicator stack pystray uses
+# for menus, and the headers PyGObject builds against.
 RUNTIME_DEBS=(gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1 gir1.2-notify-0.7 libgirepository1.0-dev
   libcairo2-dev pkg-config python3-dev)
 TEST_DEBS=(xvfb trayer dbus dbus-x11 dunst xdotool imagemagick desktop-file-utils x11-utils
-  fonts-dejavu-core)
+  fonts-dejavu-core chromium)
 
 _missing_debs() {
   local pkg
