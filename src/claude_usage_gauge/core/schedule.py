@@ -227,11 +227,12 @@ def adaptive_interval(
 
 
 def reset_wake(resets: tuple[datetime, ...], last_data_at: datetime | None) -> datetime | None:
-    """A minute after the earliest announced reset that no data has seen yet."""
+    """A minute after the earliest announced reset that no data has seen yet (data from less
+    than a minute after it may still show the old window)."""
     if last_data_at is None:
         return None
-    upcoming = [t for t in resets if t > last_data_at]
-    return min(upcoming) + AFTER_RESET if upcoming else None
+    upcoming = [t + AFTER_RESET for t in resets if t + AFTER_RESET > last_data_at]
+    return min(upcoming) if upcoming else None
 
 
 def _jittered(delay: timedelta, jitter: float) -> timedelta:

@@ -110,8 +110,9 @@ class State:
 
     def with_request(self, at: datetime) -> State:
         """One more request sent at `at`; those older than the budget's hour are forgotten."""
-        recent = [t for t in self.requests if at - REQUEST_WINDOW < t <= at]
-        return replace(self, requests=(*recent, at)[-MAX_REQUESTS_KEPT:])
+        # Any "later" ones (the clock was set back) stay: a clock change must not reset the count.
+        recent = sorted([t for t in self.requests if at - REQUEST_WINDOW < t] + [at])
+        return replace(self, requests=tuple(recent[-MAX_REQUESTS_KEPT:]))
 
     # -- file representation -------------------------------------------------------------------
 
