@@ -11,6 +11,7 @@ from claude_usage_gauge.core.errors import ErrorKind, Problem
 from claude_usage_gauge.core.polling import current_interval, decide, next_check, next_manual
 from claude_usage_gauge.core.schedule import (
     AFTER_RESET,
+    BURST,
     QUIET_MAX_INTERVAL,
     REQUEST_WINDOW,
     hourly_budget,
@@ -219,9 +220,12 @@ def test_next_check_is_what_the_schedule_will_do() -> None:
 def test_next_manual_is_said_only_past_the_hourly_budget() -> None:
     state = fetched(State(), T0)
     assert next_manual(state, T0 + timedelta(minutes=1), BASE) is None
-    budget = hourly_budget(BASE)
-    for i in range(budget - 1):
-        state = state.with_request(T0 + timedelta(minutes=1 + i))
-    now = T0 + timedelta(minutes=budget)
-    assert next_manual(state, now, BASE) == T0 + REQUEST_WINDOW
-    assert when(state, now, manual=True) == T0 + REQUEST_WINDOW
+    # A burst of clicks, ten seconds apart, right after the schedule's request: the bucket is
+    # empty, and one more is owed.
+    for i in range(1, BURST + 1):
+        state = state.with_request(T0 + timedelta(seconds=10 * i))
+    now = T0 + timedelta(seconds=10 * BURST + 5)
+    waiting = next_manual(state, now, BASE)
+    assert waiting is not None
+    assert now < waiting <= now + 2 * (REQUEST_WINDOW / hourly_budget(BASE))
+    assert when(state, now, manual=True) == waiting

@@ -18,6 +18,7 @@ import pytest
 from claude_usage_gauge.core.errors import ErrorKind
 from claude_usage_gauge.core.schedule import (
     AFTER_RESET,
+    BURST,
     MANUAL_SPACING,
     REQUEST_WINDOW,
     hourly_budget,
@@ -528,14 +529,16 @@ def test_every_process_shares_one_hourly_budget(
         clock.set(start + timedelta(minutes=minute))
         script.refresh(manual=True)
         tray.refresh()
-    assert api.request_count == budget
+    # Not 60 (and not 60 + 20): the budget an hour, and the few that may go back to back.
+    assert budget <= api.request_count <= budget + BURST
     refused = script.refresh(manual=True)
     assert not refused.requested
     assert refused.decision is not None
-    # It may go when the hour's oldest request leaves the window: that is what the menu says.
-    assert refused.decision.at == start + REQUEST_WINDOW
+    assert refused.decision.at is not None
+    # The bucket refills one request per hour/budget: that is what the menu says.
+    assert clock() < refused.decision.at <= clock() + REQUEST_WINDOW / budget
     view = build_view(refused.state, clock(), script.settings)
-    assert view.next_manual == start + REQUEST_WINDOW
+    assert view.next_manual == refused.decision.at
 
 
 def test_claude_codes_numbers_after_a_429_end_our_pause(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +14,7 @@ from claude_usage_gauge.core.errors import ErrorKind, Problem
 from claude_usage_gauge.core.schedule import (
     AFTER_RESET,
     BACKOFF_MAX,
+    BURST,
     MANUAL_EXTRA,
     QUIET_AFTER,
     QUIET_MAX_INTERVAL,
@@ -522,33 +524,37 @@ def test_a_quiet_night_costs_a_few_requests_an_hour() -> None:
 def test_manual_refreshes_share_an_hourly_budget_with_every_request() -> None:
     budget = hourly_budget(INTERVAL)
     assert budget == 20 + MANUAL_EXTRA
-    recent = tuple(T0 + timedelta(minutes=2 * i) for i in range(budget))
-    now = T0 + timedelta(minutes=50)
-    decision = next_attempt(
+    refill = REQUEST_WINDOW / budget
+    # The schedule's own polls every 3 minutes for an hour leave the bucket full: a click is
+    # instant even so.
+    polls = tuple(T0 + INTERVAL * i for i in range(20))
+    now = T0 + timedelta(minutes=59)
+    click = next_attempt(
         Gate(),
         now=now,
         interval=INTERVAL,
         last_data_at=None,
         signature=SIG,
         manual=True,
-        recent=recent,
+        recent=polls,
         budget=budget,
     )
-    # The oldest of the hour's requests leaves the window at T0 + 1 h: then the click goes.
-    assert decision.at == T0 + REQUEST_WINDOW
-    assert not decision.allows(now)
-    assert budget_until(recent, T0 + REQUEST_WINDOW, budget) is None
-    # One fewer request in the hour: the click is instant.
-    assert next_attempt(
+    assert click.allows(now)
+    # Five clicks right after each other on top: the sixth waits for the bucket to refill.
+    clicks = tuple(now + timedelta(seconds=10 * i) for i in range(BURST))
+    later = now + timedelta(seconds=60)
+    decision = next_attempt(
         Gate(),
-        now=now,
+        now=later,
         interval=INTERVAL,
         last_data_at=None,
         signature=SIG,
         manual=True,
-        recent=recent[1:],
+        recent=polls + clicks,
         budget=budget,
-    ).allows(now)
+    )
+    assert decision.at is not None
+    assert later < decision.at <= later + refill
 
 
 def test_a_script_looping_manual_refreshes_stays_within_the_budget() -> None:
@@ -579,8 +585,11 @@ def test_a_script_looping_manual_refreshes_stays_within_the_budget() -> None:
             gate = record_success(record_attempt(gate, now), now)
     for start in sent:
         in_hour = [t for t in sent if start <= t < start + REQUEST_WINDOW]
-        assert len(in_hour) <= budget
-    assert len(sent) >= 3 * budget - 3  # and it is used, not starved
+        assert len(in_hour) <= budget + BURST
+    assert len(sent) <= 3 * (budget + BURST)  # about 24 an hour, not 60
+    assert len(sent) >= 3 * 20  # and the numbers stay as fresh as the schedule keeps them
+    gaps = [b - a for a, b in itertools.pairwise(sent)]
+    assert max(gaps) <= INTERVAL
 
 
 def test_requests_the_clock_left_in_the_future_still_count() -> None:
@@ -633,3 +642,32 @@ def test_a_lifted_pause_keeps_the_ladder_for_the_next_429() -> None:
     later = T0 + timedelta(minutes=9)
     gate = fail(gate, RATE_LIMITED, later)
     assert gate.rate_limited_until == later + rate_limit_delay(3)
+
+
+def test_a_few_clicks_in_a_row_go_at_once_then_one_every_few_minutes() -> None:
+    budget = hourly_budget(INTERVAL)
+    refill = REQUEST_WINDOW / budget
+    recent: tuple[datetime, ...] = ()
+    now = T0
+    for _ in range(BURST):
+        assert budget_until(recent, now, budget) is None  # instant
+        recent = (*recent, now)
+        now += timedelta(seconds=11)
+    until = budget_until(recent, now, budget)
+    assert until is not None
+    assert now < until <= now + refill
+
+
+def test_a_loop_is_spread_out_and_never_leaves_the_numbers_old_for_long() -> None:
+    budget = hourly_budget(INTERVAL)
+    recent: tuple[datetime, ...] = ()
+    sent: list[datetime] = []
+    for second in range(0, 4 * 3600, 10):
+        now = T0 + timedelta(seconds=second)
+        if budget_until(recent, now, budget) is None:
+            sent.append(now)
+            recent = tuple(t for t in (*recent, now) if now - t < REQUEST_WINDOW)
+    for start in sent:
+        assert len([t for t in sent if start <= t < start + REQUEST_WINDOW]) <= budget + BURST
+    gaps = [b - a for a, b in itertools.pairwise(sent)]
+    assert max(gaps) <= REQUEST_WINDOW / budget + timedelta(seconds=10)

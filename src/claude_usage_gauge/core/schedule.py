@@ -26,9 +26,10 @@ JITTER_FRACTION = 0.1
 # this, doubling per consecutive 429 (30 s, 1 min, 2 min … up to the 60-minute step).
 RETRY_AFTER_FLOOR = timedelta(seconds=30)
 MAX_COUNT = 999
-# At most the schedule's own hourly rate plus these requests an hour, from all processes: the
+# The schedule's own hourly rate plus these requests an hour, from all processes together: the
 # schedule alone stays below it, so a person's click is instant; a script's loop is not.
 MANUAL_EXTRA = 4
+BURST = MANUAL_EXTRA + 1  # requests that may go back to back (a person's few clicks)
 REQUEST_WINDOW = timedelta(hours=1)
 # Numbers unchanged and Claude Code quiet this long: the interval doubles every QUIET_STEP, up to
 # QUIET_MAX_INTERVAL (never below the configured base). Most of a day nothing moves.
@@ -190,13 +191,28 @@ def pause_lifted(gate: Gate, activity_at: datetime | None) -> bool:
 
 
 def budget_until(recent: tuple[datetime, ...], now: datetime, budget: int) -> datetime | None:
-    """When a manual refresh fits the hourly budget again, if it does not now. Requests "in the
-    future" (the clock was set back) still count, so a clock change cannot reset the budget."""
-    budget = max(budget, 1)
-    used = sorted(t for t in recent if now - REQUEST_WINDOW < t)
-    if len(used) < budget:
+    """When the next request fits the budget, if it does not now. A bucket of BURST requests
+    that refills `budget` an hour: the schedule alone (its own rate) never empties it, so a few
+    clicks in a row go at once; a loop gets one request every few minutes, never a burst that
+    leaves the tray without numbers for the rest of the hour. At most budget + BURST in any hour.
+
+    Requests "in the future" (the clock was set back) still count: a clock change must not
+    reset the budget."""
+    refill = REQUEST_WINDOW / max(budget, 1)
+    capacity = float(BURST)
+    # Replayed from a full bucket at the hour's oldest request: so never more than
+    # budget + BURST in any hour, and a log of one hour is all the store keeps.
+    tokens, last = capacity, None
+    for t in sorted(t for t in recent if now - REQUEST_WINDOW < t):
+        if last is not None:
+            tokens = min(capacity, tokens + (t - last) / refill)
+        tokens, last = tokens - 1.0, t
+    if last is None:
         return None
-    return max(used[len(used) - budget] + REQUEST_WINDOW, now)
+    tokens = min(capacity, tokens + max((now - last) / refill, 0.0))
+    if tokens >= 1.0:
+        return None
+    return now + refill * (1.0 - tokens)
 
 
 def hourly_budget(base: timedelta) -> int:
