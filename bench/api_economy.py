@@ -123,7 +123,7 @@ SCENARIOS = [
     Scenario(
         "workday, status --refresh every minute",
         manual_every_minute=True,
-        summary=_hourly_cap("a script running status --refresh every minute", 24),
+        summary=_hourly_cap("a script running status --refresh every minute", 24 + 5),
     ),
     Scenario(
         "429 retry-after 0, all day", storm=(DAY, DAY + timedelta(days=1)), summary=_storm_all_day
