@@ -82,7 +82,7 @@ def gather_report(
         sources=source_lines(store, state, now),
     )
     view = build_view(state, now, settings)
-    return build_report(view, now, facts, state.requests)
+    return build_report(view, now, facts, state.request_log)
 
 
 def source_lines(store: Store, state: State, now: datetime) -> tuple[str, ...]:

@@ -57,6 +57,10 @@ def _parser() -> argparse.ArgumentParser:
         help="print one plain-text report for a bug filing (no token, no paths)",
     )
 
+    history = sub.add_parser("history", help="a page of the last 7 days of usage (HTML)")
+    history.add_argument("--open", action="store_true", help="open it in the browser")
+    history.add_argument("--output", metavar="FILE", help="write it here ('-': standard output)")
+
     line = sub.add_parser("statusline", help="Claude Code statusline bridge (reads JSON on stdin)")
     line.add_argument(
         "--format", dest="template", help="template, e.g. '5h {five_hour}%% · 7d {seven_day}%%'"
@@ -132,6 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _status(args.json, args.refresh)
         if command == "doctor":
             return _report() if args.report else _doctor()
+        if command == "history":
+            return _history(args.output, args.open)
         if command == "credentials":
             return _credentials(args.action, getattr(args, "yes", False))
         if command == "autostart":
@@ -272,6 +278,13 @@ def _report() -> int:
     )
     sys.stdout.write(text)
     return EXIT_OK
+
+
+def _history(output: str | None, open_browser: bool) -> int:
+    from claude_usage_gauge.history_file import history_command
+
+    paths = _paths()
+    return history_command(paths, _settings(paths), output=output, open_browser=open_browser)
 
 
 def _credentials(action: str, yes: bool) -> int:

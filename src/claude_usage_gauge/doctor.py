@@ -95,7 +95,7 @@ def report(
     else:
         lines.append("  last error: none")
     # Request ids are what support asks for; failures especially.
-    for record in state.requests[-3:]:
+    for record in state.request_log[-3:]:
         retry = f", retry after {clock(record.retry_at)}" if record.retry_at else ""
         lines.append(
             f"  request {clock(record.at)}: {record.result}, "

@@ -282,6 +282,7 @@ def test_fixed_actions_and_quit_last(data_and_error: tuple[Usage | None, Problem
     assert actions == [
         "details",
         "refresh",
+        "history",
         "open_usage_page",
         "toggle_notifications",
         "toggle_autostart",
@@ -305,3 +306,28 @@ def test_on_macos_the_reset_confirmation_names_the_keychain_backup() -> None:
     assert "claude-usage-gauge-backup" in said
     linux = entry(build_menu(view(usage()), NOW, CONTEXT), "Reset credentials file")
     assert "Keychain" not in " ".join(texts(linux.children))
+
+
+def test_the_menu_says_when_the_next_check_and_the_next_manual_refresh_are() -> None:
+    waiting = View(
+        usage=usage(),
+        stale=False,
+        error=None,
+        error_at=None,
+        state=DisplayState.FRESH,
+        next_check=NOW + timedelta(minutes=15),
+        next_manual=NOW + timedelta(minutes=2),
+    )
+    menu = build_menu(waiting, NOW, MenuContext())
+    assert entry(menu, "Next check").text == f"Next check {clock(NOW + timedelta(minutes=15))}"
+    refresh = entry(menu, "Refresh now")
+    assert refresh.text == f"Refresh now (hourly limit; next {clock(NOW + timedelta(minutes=2))})"
+    assert refresh.action == "refresh"
+    assert entry(menu, "Usage history").action == "history"
+    # Within the budget, the plain label; with a problem, its own line says when the next try is.
+    plain = build_menu(view(usage()), NOW, MenuContext())
+    assert entry(plain, "Refresh now").text == "Refresh now"
+    failing = build_menu(
+        view(usage(), error=Problem(ErrorKind.NETWORK, "down")), NOW, MenuContext()
+    )
+    assert not has(failing, "Next check")

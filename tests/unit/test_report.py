@@ -8,7 +8,7 @@ from claude_usage_gauge.core.claude_code_event import ClaudeCodeEvent
 from claude_usage_gauge.core.errors import ErrorKind, Problem
 from claude_usage_gauge.core.report import ReportFacts, build_report
 from claude_usage_gauge.core.settings import Settings
-from claude_usage_gauge.core.state import MAX_REQUESTS, RequestRecord, State
+from claude_usage_gauge.core.state import MAX_REQUEST_LOG, RequestRecord, State
 from claude_usage_gauge.core.usage import ExtraUsage, Usage, Window
 from claude_usage_gauge.core.view import build_view
 from claude_usage_gauge.core.window_ids import FIVE_HOUR, SEVEN_DAY
@@ -56,14 +56,14 @@ def state() -> State:
         snapshot=usage,
         last_error=problem,
         error_at=NOW - timedelta(minutes=1),
-        requests=requests,
+        request_log=requests,
         claude_code_event=event,
     )
 
 
 def test_the_report_holds_what_support_asks_for() -> None:
     current = state()
-    text = build_report(build_view(current, NOW, Settings()), NOW, FACTS, current.requests)
+    text = build_report(build_view(current, NOW, Settings()), NOW, FACTS, current.request_log)
     for expected in (
         "claude-usage-gauge 0.1.0, Python 3.11.7",
         "system: Linux-6.1-x86_64",
@@ -93,18 +93,20 @@ def test_an_empty_state_still_reports() -> None:
 
 def test_request_records_round_trip_and_keep_the_newest_few() -> None:
     current = State(salt=b"s" * 16)
-    for i in range(MAX_REQUESTS + 3):
-        current = current.with_request(RequestRecord(NOW + timedelta(minutes=i), "ok", f"req_{i}"))
-    assert len(current.requests) == MAX_REQUESTS
-    assert current.requests[-1].request_id == f"req_{MAX_REQUESTS + 2}"
+    for i in range(MAX_REQUEST_LOG + 3):
+        current = current.with_logged_request(
+            RequestRecord(NOW + timedelta(minutes=i), "ok", f"req_{i}")
+        )
+    assert len(current.request_log) == MAX_REQUEST_LOG
+    assert current.request_log[-1].request_id == f"req_{MAX_REQUEST_LOG + 2}"
     again = State.from_json(current.to_json())
     assert again is not None
-    assert again.requests == current.requests
+    assert again.request_log == current.request_log
 
 
 def test_odd_request_records_are_dropped_not_fatal() -> None:
     raw = State(salt=b"s" * 16).to_json()
-    raw["requests"] = [[1, "ok", "x", None], "junk", [NOW.isoformat(), "ok", "req_1", None], []]
+    raw["request_log"] = [[1, "ok", "x", None], "junk", [NOW.isoformat(), "ok", "req_1", None], []]
     again = State.from_json(raw)
     assert again is not None
-    assert [r.request_id for r in again.requests] == ["req_1"]
+    assert [r.request_id for r in again.request_log] == ["req_1"]

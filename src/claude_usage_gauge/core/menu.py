@@ -12,7 +12,7 @@ import textwrap
 from dataclasses import dataclass
 from datetime import datetime
 
-from claude_usage_gauge.core.guidance import USAGE_PAGE, help_steps
+from claude_usage_gauge.core.guidance import USAGE_PAGE, clock, help_steps
 from claude_usage_gauge.core.view import (
     View,
     error_line,
@@ -66,6 +66,13 @@ def _header(context: MenuContext) -> str:
     return f"Claude {plan.capitalize()} plan usage" if plan else "Claude usage"
 
 
+def _refresh_label(view: View) -> str:
+    # Past the hourly budget a click still goes as soon as it fits: say when that is.
+    if view.next_manual is None:
+        return "Refresh now"
+    return f"Refresh now (hourly limit; next {clock(view.next_manual)})"
+
+
 def build_menu(view: View, now: datetime, context: MenuContext) -> tuple[Entry, ...]:
     entries: list[Entry] = [Entry(_header(context), action="details", default=True)]
     entries += [Entry(line) for line in summary_lines(view, now)]
@@ -108,7 +115,8 @@ def build_menu(view: View, now: datetime, context: MenuContext) -> tuple[Entry, 
     )
     entries += [
         SEPARATOR,
-        Entry("Refresh now", action="refresh"),
+        Entry(_refresh_label(view), action="refresh"),
+        Entry("Usage history…", action="history"),
         Entry("Open usage page", action="open_usage_page"),
         Entry(
             "Sign-in help",

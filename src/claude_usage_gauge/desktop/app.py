@@ -161,6 +161,7 @@ class TrayApp:
             "details": self._details,
             "copy_report": self._copy_report,
             "open_usage_page": self._open_usage_page,
+            "history": self._history,
             "reset_credentials": self._reset_credentials,
             "restore_credentials": self._restore_credentials,
             "toggle_notifications": self._toggle_notifications,
@@ -247,6 +248,12 @@ class TrayApp:
 
     def _open_usage_page(self) -> None:
         threading.Thread(target=webbrowser.open, args=(USAGE_PAGE,), daemon=True).start()
+
+    def _history(self) -> None:
+        from claude_usage_gauge.history_file import show_history
+
+        args = (self.store, self.session.settings, self.session.paths)
+        threading.Thread(target=show_history, args=args, daemon=True).start()
 
     def _reset_credentials(self) -> None:
         from claude_usage_gauge.sources.credential_backups import reset_credentials
