@@ -7,12 +7,13 @@ PY="$VENV/bin/python"
 
 # Debian packages: the tray hosts for the tests (Xvfb, trayer for the old XEmbed path; the real
 # status-notifier-watcher and gtk-sni-tray-standalone for StatusNotifierItem; dbus, dunst,
-# xdotool, imagemagick), the GTK stack pystray uses for menus in XEmbed trays, and the headers
-# PyGObject builds against. The SNI tray itself needs none of the GTK packages.
+# xdotool, imagemagick), headless Chromium for the history page's screenshots, the GTK stack
+# pystray uses for menus in XEmbed trays, and the headers PyGObject builds against. The SNI tray
+# itself needs none of the GTK packages.
 RUNTIME_DEBS=(gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1 gir1.2-notify-0.7 libgirepository1.0-dev
   libcairo2-dev pkg-config python3-dev)
 TEST_DEBS=(xvfb trayer dbus dbus-x11 dunst xdotool imagemagick desktop-file-utils x11-utils
-  fonts-dejavu-core haskell-status-notifier-item-utils haskell-gtk-sni-tray-utils
+  fonts-dejavu-core chromium haskell-status-notifier-item-utils haskell-gtk-sni-tray-utils
   systemd)  # systemd only for busctl, the D-Bus client the SNI tests read the tray with
 
 _missing_debs() {

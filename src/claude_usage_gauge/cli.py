@@ -50,7 +50,16 @@ def _parser() -> argparse.ArgumentParser:
         "--refresh", action="store_true", help="ask the server now (still honours rate limits)"
     )
 
-    sub.add_parser("doctor", help="explain where things are and what is wrong")
+    doctor = sub.add_parser("doctor", help="explain where things are and what is wrong")
+    doctor.add_argument(
+        "--report",
+        action="store_true",
+        help="print one plain-text report for a bug filing (no token, no paths)",
+    )
+
+    history = sub.add_parser("history", help="a page of the last 7 days of usage (HTML)")
+    history.add_argument("--open", action="store_true", help="open it in the browser")
+    history.add_argument("--output", metavar="FILE", help="write it here ('-': standard output)")
 
     line = sub.add_parser("statusline", help="Claude Code statusline bridge (reads JSON on stdin)")
     line.add_argument(
@@ -131,7 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "status":
             return _status(args.json, args.refresh)
         if command == "doctor":
-            return _doctor()
+            return _report() if args.report else _doctor()
+        if command == "history":
+            return _history(args.output, args.open)
         if command == "credentials":
             return _credentials(args.action, getattr(args, "yes", False))
         if command == "autostart":
@@ -268,6 +279,34 @@ def _doctor() -> int:
     for line in report(paths, _claude_home(), _settings(paths), _secret_store()):
         _print(line)
     return EXIT_OK
+
+
+def _report() -> int:
+    from claude_usage_gauge.bug_report import gather_report
+    from claude_usage_gauge.desktop.tray_backend import probe_backend
+    from claude_usage_gauge.refresh import utc_now
+    from claude_usage_gauge.store import Store
+
+    paths = _paths()
+    home = _claude_home()
+    backend = probe_backend()
+    text = gather_report(
+        Store.for_home(paths, home),
+        home,
+        settings=_settings(paths),
+        secret_store=_secret_store(),
+        tray=f"{backend.name} ({backend.reason})" if backend.reason else backend.name,
+        now=utc_now(),
+    )
+    sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _history(output: str | None, open_browser: bool) -> int:
+    from claude_usage_gauge.history_file import history_command
+
+    paths = _paths()
+    return history_command(paths, _settings(paths), output=output, open_browser=open_browser)
 
 
 def _credentials(action: str, yes: bool) -> int:

@@ -97,6 +97,13 @@ def report(
         lines += [f"    - {step}" for step in help_steps(state.last_error.kind)]
     else:
         lines.append("  last error: none")
+    # Request ids are what support asks for; failures especially.
+    for record in state.request_log[-3:]:
+        retry = f", retry after {clock(record.retry_at)}" if record.retry_at else ""
+        lines.append(
+            f"  request {clock(record.at)}: {record.result}, "
+            f"id {record.request_id or '(none given)'}{retry}"
+        )
 
     lines += ["", "Files"]
     lines.append(f"  state: {paths.store_file}")

@@ -1,9 +1,10 @@
 """The tray's background thread: refresh when the schedule says so, publish every new state.
 
-It sleeps on an Event (no busy loop) and wakes for: the schedule, "Refresh now", a change of
-credentials (Claude Code refreshed or the user logged in again), a window's reset time passing,
-a change of the shared store by another process (the statusline bridge), and a jump of the wall
-clock against the monotonic clock (resume from sleep). It never draws.
+It sleeps on an Event (no busy loop) and wakes for: the schedule (whose interval stretches while
+nothing moves, see core/schedule.py), "Refresh now", a change of credentials (Claude Code
+refreshed or the user logged in again), a window's reset time passing, a change of the shared
+store by another process (the statusline bridge, a hook: signs of activity the schedule weighs),
+and a jump of the wall clock against the monotonic clock (resume from sleep). It never draws.
 """
 
 from __future__ import annotations
@@ -99,12 +100,17 @@ class Poller:
                 if jumped:
                     log.info("wall clock jumped (resume from sleep?); refreshing")
 
+                # Another process wrote (Claude Code's numbers through the bridge, a hook, a
+                # `status --refresh`): a sign of activity may shorten the wait, so ask again.
+                mtime = self._store_mtime()
+                store_changed = last_store_mtime is not None and mtime != last_store_mtime
                 due = (
                     manual
                     or jumped
                     or next_due is None
                     or now >= next_due
                     or signature != last_signature
+                    or store_changed
                 )
                 last_signature = signature
                 state: State | None = None
@@ -118,12 +124,8 @@ class Poller:
                     else:
                         # Waiting for new credentials: only a signature change wakes us.
                         next_due = now + timedelta(days=365)
-                mtime = self._store_mtime()
-                if state is None and (
-                    mtime != last_store_mtime
-                    or last_publish is None
-                    or now - last_publish >= REPUBLISH
-                ):
+                    mtime = self._store_mtime()  # our own write is no news
+                if state is None and (last_publish is None or now - last_publish >= REPUBLISH):
                     # The refresher's view: while the disk cannot be written it holds newer state.
                     state = self._refresher.current_state()
                 last_store_mtime = mtime

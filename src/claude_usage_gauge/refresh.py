@@ -16,15 +16,15 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from claude_usage_gauge.core.errors import Problem, UsageError
+from claude_usage_gauge.core.polling import decide as decide_from_state
 from claude_usage_gauge.core.schedule import (
     Decision,
-    next_attempt,
     record_attempt,
     record_failure,
     record_success,
 )
 from claude_usage_gauge.core.settings import Settings
-from claude_usage_gauge.core.state import State
+from claude_usage_gauge.core.state import RequestRecord, State
 from claude_usage_gauge.core.usage import Usage
 from claude_usage_gauge.sources.api_base import validate_api_base
 from claude_usage_gauge.sources.claude_home import ClaudeHome
@@ -163,16 +163,13 @@ class Refresher:
         manual: bool = False,
     ) -> Decision:
         """When this token may ask next (also what `doctor` reports)."""
-        gate = state.gate(fingerprint) if fingerprint else state.gate("")
-        last_data = state.snapshot.fetched_at if state.snapshot else None
-        return next_attempt(
-            gate,
+        return decide_from_state(
+            state,
             now=now,
-            interval=self.interval,
-            last_data_at=last_data,
+            base=self.interval,
+            fingerprint=fingerprint,
             signature=signature,
             manual=manual,
-            last_manual=state.last_manual,
         )
 
     def _fetch(
@@ -180,6 +177,7 @@ class Refresher:
     ) -> Outcome:
         def mark(state: State) -> State:
             state = state.with_gate(fingerprint, record_attempt(state.gate(fingerprint), now))
+            state = state.with_request(now)
             return replace(state, last_manual=now) if manual else state
 
         # The attempt is written before the request, so a crash mid-request still counts it.
@@ -198,7 +196,12 @@ class Refresher:
                 # "Next try 15:05" is the schedule's answer, which may be later than the server's.
                 next_try = gate.rate_limited_until or gate.backoff_until
                 shown = replace(problem, retry_at=next_try) if next_try else problem
-                return state.with_gate(fingerprint, gate).with_error(shown, now)
+                record = RequestRecord(now, problem.kind.value, problem.request_id, next_try)
+                return (
+                    state.with_gate(fingerprint, gate)
+                    .with_error(shown, now)
+                    .with_logged_request(record)
+                )
 
             return Outcome(self._update(failed), True, None)
 
@@ -206,7 +209,9 @@ class Refresher:
 
         def succeeded(state: State) -> State:
             gate = record_success(state.gate(fingerprint), now)
-            return state.with_gate(fingerprint, gate).with_snapshot(usage).with_error(None, now)
+            record = RequestRecord(now, "ok", usage.request_id)
+            updated = state.with_gate(fingerprint, gate).with_snapshot(usage)
+            return updated.with_error(None, now).with_logged_request(record)
 
         return Outcome(self._update(succeeded), True, None)
 

@@ -101,11 +101,15 @@ class Store:
             state = state.with_snapshot(merge_bridged(state.snapshot, bridged))
             self.folded_bridge = True
         event = self._read_claude_code_event()
-        return replace(state, claude_code_event=event) if event is not None else state
+        if event is None:
+            return state
+        # Any turn's end is a sign Claude Code is in use (the schedule polls at its base rate);
+        # a failure stands until a later turn or a new sign-in ends it.
+        failure = current_failure(event, self._credentials_changed_at())
+        return replace(state.with_activity(event.at), claude_code_event=failure)
 
     def _read_claude_code_event(self) -> ClaudeCodeEvent | None:
-        """The failure Claude Code's hook last reported, unless a later turn or a new sign-in
-        ended it (see core/claude_code_event.py)."""
+        """How Claude Code's last turn ended, as its hook reported."""
         from claude_usage_gauge.hooks.event_file import event_path, read_event
 
         raw = read_event(event_path(self.paths.state_dir))
@@ -116,14 +120,13 @@ class Store:
             moment = datetime.fromtimestamp(at, tz=UTC)
         except (OverflowError, OSError, ValueError):
             return None
-        event = ClaudeCodeEvent(
+        return ClaudeCodeEvent(
             event=str(raw["event"]),
             at=moment,
             kind=str(raw["kind"]),
             message=str(raw["message"]),
             request_id=str(raw["request_id"]),
         )
-        return current_failure(event, self._credentials_changed_at())
 
     def _credentials_changed_at(self) -> datetime | None:
         if self.credentials_file is None:

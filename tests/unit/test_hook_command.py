@@ -84,19 +84,22 @@ def test_anything_else_is_ignored(tmp_path: Path, data: bytes) -> None:
     assert not os.path.exists(event_path(tmp_path))
 
 
-def test_an_ordinary_turn_writes_nothing_but_ends_a_failure(tmp_path: Path) -> None:
+def test_ordinary_turns_are_written_once_a_minute_and_end_a_failure(tmp_path: Path) -> None:
     path = event_path(tmp_path)
-    feed(tmp_path, hook_input("Stop"))
-    assert not os.path.exists(path)  # nothing to end: no write on every turn
+    feed(tmp_path, hook_input("Stop"), now=NOW)
+    first = read_event(path)
+    assert first is not None
+    assert (first["event"], first["at"]) == ("Stop", NOW)
+    mtime = os.stat(path).st_mtime_ns
+    feed(tmp_path, hook_input("Stop"), now=NOW + 30)  # within the minute: no write
+    assert os.stat(path).st_mtime_ns == mtime
+    assert read_event(path) == first
 
-    feed(tmp_path, hook_input(), now=NOW)
-    feed(tmp_path, hook_input("Stop"), now=NOW + 60)
+    feed(tmp_path, hook_input(), now=NOW + 40)  # a failure is always written
+    feed(tmp_path, hook_input("Stop"), now=NOW + 45)  # and the next turn ends it at once
     ended = read_event(path)
     assert ended is not None
-    assert (ended["event"], ended["at"]) == ("Stop", NOW + 60)
-    mtime = os.stat(path).st_mtime_ns
-    feed(tmp_path, hook_input("Stop"), now=NOW + 120)
-    assert os.stat(path).st_mtime_ns == mtime
+    assert (ended["event"], ended["at"]) == ("Stop", NOW + 45)
 
 
 def test_an_unwritable_state_folder_is_still_exit_0(tmp_path: Path) -> None:

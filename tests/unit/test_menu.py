@@ -177,7 +177,9 @@ def test_error_entry_holds_the_full_text() -> None:
     assert warning.text == f"⚠ {headline(problem)}"
     assert warning.action is None
     assert all(len(line.text) <= WRAP for line in warning.children)
-    assert " ".join(texts(warning.children)) == f"{problem.message} ({problem.detail})"
+    words = [e for e in warning.children if e.action is None and not e.is_separator]
+    assert " ".join(texts(tuple(words))) == f"{problem.message} ({problem.detail})"
+    assert warning.children[-1].action == "copy_report"
     # A separator sets the problem apart from the readings.
     assert menu[menu.index(warning) - 1] == SEPARATOR
 
@@ -187,7 +189,8 @@ def test_error_without_data_shows_no_reading_placeholder() -> None:
     menu = build_menu(view(None, error=problem), NOW, CONTEXT)
     assert not has(menu, "Reading usage")
     assert entry(menu, "⚠").text == "⚠ Not signed in to Claude Code"
-    assert texts(entry(menu, "⚠").children) == ["Not signed in to Claude Code."]
+    assert texts(entry(menu, "⚠").children)[0] == "Not signed in to Claude Code."
+    assert entry(menu, "⚠").children[-1].action == "copy_report"
 
 
 def test_out_of_extra_usage_shows_the_plans_own_percent() -> None:
@@ -279,6 +282,7 @@ def test_fixed_actions_and_quit_last(data_and_error: tuple[Usage | None, Problem
     assert actions == [
         "details",
         "refresh",
+        "history",
         "open_usage_page",
         "toggle_notifications",
         "toggle_autostart",
@@ -302,3 +306,28 @@ def test_on_macos_the_reset_confirmation_names_the_keychain_backup() -> None:
     assert "claude-usage-gauge-backup" in said
     linux = entry(build_menu(view(usage()), NOW, CONTEXT), "Reset credentials file")
     assert "Keychain" not in " ".join(texts(linux.children))
+
+
+def test_the_menu_says_when_the_next_check_and_the_next_manual_refresh_are() -> None:
+    waiting = View(
+        usage=usage(),
+        stale=False,
+        error=None,
+        error_at=None,
+        state=DisplayState.FRESH,
+        next_check=NOW + timedelta(minutes=15),
+        next_manual=NOW + timedelta(minutes=2),
+    )
+    menu = build_menu(waiting, NOW, MenuContext())
+    assert entry(menu, "Next check").text == f"Next check {clock(NOW + timedelta(minutes=15))}"
+    refresh = entry(menu, "Refresh now")
+    assert refresh.text == f"Refresh now (hourly limit; next {clock(NOW + timedelta(minutes=2))})"
+    assert refresh.action == "refresh"
+    assert entry(menu, "Usage history").action == "history"
+    # Within the budget, the plain label; with a problem, its own line says when the next try is.
+    plain = build_menu(view(usage()), NOW, MenuContext())
+    assert entry(plain, "Refresh now").text == "Refresh now"
+    failing = build_menu(
+        view(usage(), error=Problem(ErrorKind.NETWORK, "down")), NOW, MenuContext()
+    )
+    assert not has(failing, "Next check")

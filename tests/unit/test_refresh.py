@@ -6,6 +6,7 @@ locks and files are all real.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from collections.abc import Iterator
@@ -15,11 +16,24 @@ from pathlib import Path
 import pytest
 
 from claude_usage_gauge.core.errors import ErrorKind
-from claude_usage_gauge.core.schedule import MANUAL_SPACING
+from claude_usage_gauge.core.schedule import (
+    AFTER_RESET,
+    BURST,
+    MANUAL_SPACING,
+    REQUEST_WINDOW,
+    hourly_budget,
+)
+from claude_usage_gauge.core.view import build_view
 from claude_usage_gauge.core.window_ids import FIVE_HOUR, SEVEN_DAY
 from claude_usage_gauge.paths import AppPaths
 from claude_usage_gauge.store import Store
-from claude_usage_gauge.testing.fake_api import FakeUsageAPI, ok, rate_limited, unauthorized
+from claude_usage_gauge.testing.fake_api import (
+    FakeUsageAPI,
+    Reply,
+    ok,
+    rate_limited,
+    unauthorized,
+)
 from tests.support.clock import FakeClock, start_time
 from tests.support.temp_home import INTERVAL, NEW_TOKEN, TOKEN, TempHome
 
@@ -455,7 +469,10 @@ def test_numbers_from_claude_code_build_the_history_the_pace_line_needs(
         refresher.refresh()
     assert api.request_count == 1  # bridged numbers cost no request
     history = Store(home.paths()).read().history
-    assert len(history) >= 30
+    # The newest hour keeps every point (the pace needs them); older ones one per 5 minutes.
+    newest_hour = [p for p in history if p.at >= history[-1].at - timedelta(hours=1)]
+    assert len(newest_hour) == 21
+    assert history[-1].at - history[0].at >= timedelta(minutes=89)
     five = [p.percents["five_hour"] for p in history if "five_hour" in p.percents]
     assert five[-1] == 50.0
     assert five[-5:] == sorted(five[-5:])
@@ -468,3 +485,138 @@ def test_the_plan_read_with_the_credentials_is_kept_for_the_menu(
     assert refresher.plan is None
     refresher.refresh()
     assert refresher.plan == "max"
+
+
+# -- adaptive polling, the hourly budget, recovery -------------------------------------------
+
+
+def test_unchanged_numbers_stretch_the_wait_and_a_change_restores_it(
+    home: TempHome, clock: FakeClock
+) -> None:
+    five = [42.0]
+    # Each answer's reset lies ahead of the (fake) moment it was asked at, as the service's do.
+    with FakeUsageAPI(responder=lambda n: ok(five[0], 18.0, now=clock())) as api:
+        refresher = home.refresher(api)
+        sent = []
+        for _ in range(2 * 360):  # two hours in 10-second turns of the fake clock
+            if refresher.refresh().requested:
+                sent.append(clock())
+            clock.advance(10)
+        gaps = [(b - a).total_seconds() / 60 for a, b in itertools.pairwise(sent)]
+        assert gaps[:10] == [3.0] * 10  # the base while the numbers may still move
+        assert gaps[-1] == 15.0  # then every 15 minutes
+        # 11 in the first half hour, 3 on the way up, then 4 an hour: not 40 (every 3 minutes).
+        assert len(sent) == 11 + 3 + 4
+
+        # The numbers move: the next wait is the base again.
+        five[0] = 77.0
+        clock.advance(15 * 60)
+        assert refresher.refresh().requested
+        outcome = refresher.refresh()
+        assert outcome.decision is not None
+        assert outcome.decision.at == clock() + timedelta(seconds=INTERVAL)
+
+
+def test_every_process_shares_one_hourly_budget(
+    home: TempHome, api: FakeUsageAPI, clock: FakeClock
+) -> None:
+    # A script running `status --refresh` every minute, and the tray in another process.
+    script = home.refresher(api)
+    tray = home.refresher(api, store=Store(home.paths()))
+    budget = hourly_budget(timedelta(seconds=INTERVAL))
+    start = clock()
+    for minute in range(60):
+        clock.set(start + timedelta(minutes=minute))
+        script.refresh(manual=True)
+        tray.refresh()
+    # Not 60 (and not 60 + 20): the budget an hour, and the few that may go back to back.
+    assert budget <= api.request_count <= budget + BURST
+    refused = script.refresh(manual=True)
+    assert not refused.requested
+    assert refused.decision is not None
+    assert refused.decision.at is not None
+    # The bucket refills one request per hour/budget: that is what the menu says.
+    assert clock() < refused.decision.at <= clock() + REQUEST_WINDOW / budget
+    view = build_view(refused.state, clock(), script.settings)
+    assert view.next_manual == refused.decision.at
+
+
+def test_claude_codes_numbers_after_a_429_end_our_pause(
+    home: TempHome, api: FakeUsageAPI, clock: FakeClock
+) -> None:
+    refresher = home.refresher(api)
+    api.push(rate_limited("0"), rate_limited("0"))
+    refresher.refresh()
+    clock.advance(6 * 60)
+    failed = refresher.refresh()
+    assert failed.requested
+    gate_until = failed.state.last_error.retry_at  # type: ignore[union-attr]
+    assert gate_until is not None
+
+    # Claude Code shows fresh numbers: nothing is asked while they are fresh...
+    clock.advance(60)
+    write_bridge(home.paths(), clock())
+    assert not refresher.refresh().requested
+    # ...and once they age, the API is asked at the base interval, not at the ladder's step.
+    clock.advance(INTERVAL)
+    assert clock() < gate_until
+    recovered = refresher.refresh()
+    assert recovered.requested
+    assert recovered.state.last_error is None
+    assert api.request_count == 3
+
+
+def test_a_servers_retry_after_holds_even_when_claude_code_shows_numbers(
+    home: TempHome, api: FakeUsageAPI, clock: FakeClock
+) -> None:
+    refresher = home.refresher(api)
+    api.push(rate_limited("1800"))
+    refresher.refresh()
+    clock.advance(60)
+    write_bridge(home.paths(), clock())
+    clock.advance(INTERVAL + 10)
+    assert not refresher.refresh().requested
+    assert api.request_count == 1
+
+
+def test_a_new_token_asks_at_once_after_a_429(
+    home: TempHome, api: FakeUsageAPI, clock: FakeClock
+) -> None:
+    refresher = home.refresher(api)
+    api.push(rate_limited("0"))
+    refresher.refresh()
+    clock.advance(60)
+    assert not refresher.refresh().requested
+    home.write_credentials(NEW_TOKEN)  # Claude Code refreshed its token
+    assert refresher.refresh().requested
+    assert api.request_count == 2
+
+
+def test_a_minute_after_a_known_reset_the_numbers_are_asked_for(
+    home: TempHome, clock: FakeClock
+) -> None:
+    fixed = clock() + timedelta(hours=2, minutes=7)  # not on the 15-minute beat
+
+    def answer(n: int) -> Reply:
+        now = clock()
+        if now < fixed:  # the same reset announced every time, as the service does
+            return ok(42.0, 18.0, resets_in_hours=(fixed - now) / timedelta(hours=1), now=now)
+        return ok(None, 18.0, now=now)  # after it, the session window is unused: null
+
+    with FakeUsageAPI(responder=answer) as api:
+        refresher = home.refresher(api)
+        refresher.refresh()
+        snapshot = refresher.store.read().snapshot
+        assert snapshot is not None
+        reset = snapshot.window(FIVE_HOUR).resets_at  # type: ignore[union-attr]
+        assert reset is not None
+        # Unchanged for two hours: the wait has grown to 15 minutes, but the reset is looked
+        # at a minute after it, not up to 15 minutes later.
+        sent = []
+        while clock() < reset + timedelta(minutes=20):
+            if refresher.refresh().requested:
+                sent.append(clock())
+            clock.advance(10)
+        waits = [(b - a).total_seconds() / 60 for a, b in itertools.pairwise(sent)]
+        assert waits[-4] == 15.0
+        assert reset + AFTER_RESET in sent

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -11,16 +12,27 @@ from hypothesis import strategies as st
 
 from claude_usage_gauge.core.errors import ErrorKind, Problem
 from claude_usage_gauge.core.schedule import (
+    AFTER_RESET,
     BACKOFF_MAX,
+    BURST,
+    MANUAL_EXTRA,
+    QUIET_AFTER,
+    QUIET_MAX_INTERVAL,
     RATE_LIMIT_CEILING,
+    REQUEST_WINDOW,
     Decision,
     Gate,
+    adaptive_interval,
     backoff_delay,
+    budget_until,
+    hourly_budget,
     next_attempt,
+    pause_lifted,
     rate_limit_delay,
     record_attempt,
     record_failure,
     record_success,
+    reset_wake,
 )
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.core.staleness import DEFAULT_POLL_INTERVAL
@@ -412,3 +424,250 @@ def test_gate_from_json_never_raises_and_decides(raw: object) -> None:
     # Whatever it read, it can record another failure and write itself back.
     after = fail(gate, RATE_LIMITED, T0, jitter=0.5)
     assert Gate.from_json(json.loads(json.dumps(after.to_json()))) == after
+
+
+# -- the adaptive interval -------------------------------------------------------------------
+
+
+def quiet_interval(quiet: timedelta, base: timedelta = INTERVAL) -> timedelta:
+    return adaptive_interval(base, last_data_at=T0 + quiet, moved_at=T0, activity_at=None)
+
+
+def test_the_interval_is_the_base_while_numbers_moved_in_the_last_half_hour() -> None:
+    for quiet in (timedelta(0), timedelta(minutes=10), QUIET_AFTER - timedelta(seconds=1)):
+        assert quiet_interval(quiet) == INTERVAL
+
+
+def test_the_interval_stretches_step_by_step_to_fifteen_minutes() -> None:
+    minutes = [
+        quiet_interval(timedelta(minutes=m)) / timedelta(minutes=1)
+        for m in (30, 44, 45, 59, 60, 120, 24 * 60)
+    ]
+    assert minutes == [6, 6, 12, 12, 15, 15, 15]
+    # Doubling from a one-minute base takes more steps to the same ceiling.
+    one = timedelta(minutes=1)
+    steps = [quiet_interval(timedelta(minutes=m), one) / one for m in (30, 45, 60, 75, 90)]
+    assert steps == [2, 4, 8, 15, 15]
+
+
+def test_the_interval_is_never_shorter_than_the_configured_base() -> None:
+    slow = timedelta(minutes=20)
+    assert quiet_interval(timedelta(hours=5), slow) == slow
+    assert quiet_interval(timedelta(0), slow) == slow
+
+
+def test_a_sign_of_activity_newer_than_the_data_brings_the_base_back() -> None:
+    data = T0 + timedelta(hours=3)
+    assert (
+        adaptive_interval(INTERVAL, last_data_at=data, moved_at=T0, activity_at=None)
+        == QUIET_MAX_INTERVAL
+    )
+    for activity in (data - timedelta(minutes=5), data + timedelta(seconds=1)):
+        assert (
+            adaptive_interval(INTERVAL, last_data_at=data, moved_at=T0, activity_at=activity)
+            == INTERVAL
+        )
+
+
+def test_unknown_history_polls_at_the_base() -> None:
+    assert adaptive_interval(INTERVAL, last_data_at=T0, moved_at=None, activity_at=None) == (
+        INTERVAL
+    )
+    assert adaptive_interval(INTERVAL, last_data_at=None, moved_at=T0, activity_at=T0) == INTERVAL
+
+
+def test_a_known_reset_is_checked_a_minute_after_it() -> None:
+    gate = record_success(Gate(), T0)
+    reset = T0 + timedelta(minutes=4)
+    wake = reset_wake((reset, T0 + timedelta(days=2)), T0)
+    assert wake == reset + AFTER_RESET
+    decision = next_attempt(
+        gate, now=T0, interval=QUIET_MAX_INTERVAL, last_data_at=T0, signature=SIG, wake_at=wake
+    )
+    assert decision.at == reset + AFTER_RESET
+    # Data from a minute after the reset has seen it: no extra check for it. Data from the
+    # reset's very moment may still show the old window: look again.
+    assert reset_wake((reset,), reset + AFTER_RESET) is None
+    assert reset_wake((reset,), reset) == reset + AFTER_RESET
+    assert reset_wake((), T0) is None
+
+
+def test_a_reset_does_not_override_a_rate_limit() -> None:
+    gate = fail(Gate(), RATE_LIMITED, T0)
+    wake = T0 + timedelta(minutes=2)
+    decision = next_attempt(
+        gate, now=wake, interval=INTERVAL, last_data_at=T0, signature=SIG, wake_at=wake
+    )
+    assert decision.at == gate.rate_limited_until
+
+
+def test_a_quiet_night_costs_a_few_requests_an_hour() -> None:
+    """Sixteen hours of unchanged numbers, minute by minute: the last move at the start."""
+    gate, last_data, sent = record_success(Gate(), T0), T0, 0
+    for minute in range(1, 16 * 60):
+        now = T0 + timedelta(minutes=minute)
+        interval = adaptive_interval(
+            INTERVAL, last_data_at=last_data, moved_at=T0, activity_at=None
+        )
+        if next_attempt(
+            gate, now=now, interval=interval, last_data_at=last_data, signature=SIG
+        ).allows(now):
+            gate, last_data, sent = record_success(record_attempt(gate, now), now), now, sent + 1
+    # 10 at the base for half an hour, a few on the way up, then 4 an hour (480 before).
+    assert sent <= 10 + 4 + 4 * 16, sent
+    assert sent >= 4 * 15
+
+
+# -- manual refresh budget -------------------------------------------------------------------
+
+
+def test_manual_refreshes_share_an_hourly_budget_with_every_request() -> None:
+    budget = hourly_budget(INTERVAL)
+    assert budget == 20 + MANUAL_EXTRA
+    refill = REQUEST_WINDOW / budget
+    # The schedule's own polls every 3 minutes for an hour leave the bucket full: a click is
+    # instant even so.
+    polls = tuple(T0 + INTERVAL * i for i in range(20))
+    now = T0 + timedelta(minutes=59)
+    click = next_attempt(
+        Gate(),
+        now=now,
+        interval=INTERVAL,
+        last_data_at=None,
+        signature=SIG,
+        manual=True,
+        recent=polls,
+        budget=budget,
+    )
+    assert click.allows(now)
+    # Five clicks right after each other on top: the sixth waits for the bucket to refill.
+    clicks = tuple(now + timedelta(seconds=10 * i) for i in range(BURST))
+    later = now + timedelta(seconds=60)
+    decision = next_attempt(
+        Gate(),
+        now=later,
+        interval=INTERVAL,
+        last_data_at=None,
+        signature=SIG,
+        manual=True,
+        recent=polls + clicks,
+        budget=budget,
+    )
+    assert decision.at is not None
+    assert later < decision.at <= later + refill
+
+
+def test_a_script_looping_manual_refreshes_stays_within_the_budget() -> None:
+    """`status --refresh` every minute, and the schedule's own polls, for three hours."""
+    gate = record_success(Gate(), T0)
+    recent: tuple[datetime, ...] = ()
+    last_manual: datetime | None = None
+    sent: list[datetime] = []
+    budget = hourly_budget(INTERVAL)
+    for second in range(0, 3 * 3600, 10):
+        now = T0 + timedelta(seconds=second)
+        manual = second % 60 == 0
+        decision = next_attempt(
+            gate,
+            now=now,
+            interval=INTERVAL,
+            last_data_at=gate.last_success,
+            signature=SIG,
+            manual=manual,
+            last_manual=last_manual,
+            recent=recent,
+            budget=budget,
+        )
+        if decision.allows(now):
+            sent.append(now)
+            recent = tuple(t for t in (*recent, now) if now - t < REQUEST_WINDOW)
+            last_manual = now if manual else last_manual
+            gate = record_success(record_attempt(gate, now), now)
+    for start in sent:
+        in_hour = [t for t in sent if start <= t < start + REQUEST_WINDOW]
+        assert len(in_hour) <= budget + BURST
+    assert len(sent) <= 3 * (budget + BURST)  # about 24 an hour, not 60
+    assert len(sent) >= 3 * 20  # and the numbers stay as fresh as the schedule keeps them
+    gaps = [b - a for a, b in itertools.pairwise(sent)]
+    assert max(gaps) <= INTERVAL
+
+
+def test_requests_the_clock_left_in_the_future_still_count() -> None:
+    future = tuple(T0 + timedelta(minutes=m) for m in range(30, 54))
+    assert budget_until(future, T0, 24) is not None
+
+
+# -- recovery after a storm ------------------------------------------------------------------
+
+
+def test_claude_code_showing_fresh_numbers_lifts_our_own_pause() -> None:
+    gate = fail(Gate(), RATE_LIMITED, T0)
+    gate = fail(gate, RATE_LIMITED, T0 + timedelta(minutes=5))
+    assert gate.rate_limited_until is not None
+    now = T0 + timedelta(minutes=8)
+    waiting = next_attempt(gate, now=now, interval=INTERVAL, last_data_at=T0, signature=SIG)
+    assert not waiting.allows(now)
+    # The statusline feed brought numbers after our last 429: the service answers again.
+    fresh = T0 + timedelta(minutes=7)
+    assert pause_lifted(gate, fresh)
+    lifted = next_attempt(
+        gate, now=now, interval=INTERVAL, last_data_at=fresh, signature=SIG, activity_at=fresh
+    )
+    # Those numbers are fresh, so the next request waits one interval from them, not the step.
+    assert lifted.at == fresh + INTERVAL
+    # Older signs of life say nothing about the service since the 429.
+    assert not pause_lifted(gate, T0 + timedelta(minutes=4))
+
+
+def test_a_servers_retry_after_is_not_lifted() -> None:
+    retry_at = T0 + timedelta(minutes=40)
+    gate = fail(Gate(), Problem(ErrorKind.RATE_LIMITED, "429", retry_at=retry_at), T0)
+    assert gate.server_wait
+    now = T0 + timedelta(minutes=10)
+    decision = next_attempt(
+        gate, now=now, interval=INTERVAL, last_data_at=T0, signature=SIG, activity_at=now
+    )
+    assert decision.at == retry_at
+    # A Retry-After shorter than our floor is our floor's wait: that one may be lifted.
+    tiny = fail(
+        Gate(), Problem(ErrorKind.RATE_LIMITED, "429", retry_at=T0 + timedelta(seconds=1)), T0
+    )
+    assert not tiny.server_wait
+    assert pause_lifted(tiny, T0 + timedelta(seconds=5))
+
+
+def test_a_lifted_pause_keeps_the_ladder_for_the_next_429() -> None:
+    gate = fail(Gate(), RATE_LIMITED, T0)
+    gate = fail(gate, RATE_LIMITED, T0 + timedelta(minutes=5))
+    later = T0 + timedelta(minutes=9)
+    gate = fail(gate, RATE_LIMITED, later)
+    assert gate.rate_limited_until == later + rate_limit_delay(3)
+
+
+def test_a_few_clicks_in_a_row_go_at_once_then_one_every_few_minutes() -> None:
+    budget = hourly_budget(INTERVAL)
+    refill = REQUEST_WINDOW / budget
+    recent: tuple[datetime, ...] = ()
+    now = T0
+    for _ in range(BURST):
+        assert budget_until(recent, now, budget) is None  # instant
+        recent = (*recent, now)
+        now += timedelta(seconds=11)
+    until = budget_until(recent, now, budget)
+    assert until is not None
+    assert now < until <= now + refill
+
+
+def test_a_loop_is_spread_out_and_never_leaves_the_numbers_old_for_long() -> None:
+    budget = hourly_budget(INTERVAL)
+    recent: tuple[datetime, ...] = ()
+    sent: list[datetime] = []
+    for second in range(0, 4 * 3600, 10):
+        now = T0 + timedelta(seconds=second)
+        if budget_until(recent, now, budget) is None:
+            sent.append(now)
+            recent = tuple(t for t in (*recent, now) if now - t < REQUEST_WINDOW)
+    for start in sent:
+        assert len([t for t in sent if start <= t < start + REQUEST_WINDOW]) <= budget + BURST
+    gaps = [b - a for a, b in itertools.pairwise(sent)]
+    assert max(gaps) <= REQUEST_WINDOW / budget + timedelta(seconds=10)

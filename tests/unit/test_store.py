@@ -654,3 +654,56 @@ def test_temp_files_left_by_a_killed_writer_are_removed_after_a_minute(
     assert not old.exists()
     assert young.exists()  # may still be in the middle of being written
     assert foreign.exists()  # not ours
+
+
+# -- Claude Code's hook events ---------------------------------------------------------------
+
+
+def test_any_turns_end_is_activity_and_only_a_failure_stands(paths: AppPaths) -> None:
+    from claude_usage_gauge.hooks.event_file import write_event
+
+    at = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+    stop = {
+        "version": 1,
+        "at": at.timestamp(),
+        "event": "Stop",
+        "kind": "",
+        "message": "",
+        "request_id": "",
+    }
+    write_event(paths.state_dir, stop)
+    state = Store(paths).read()
+    assert state.activity_at == at
+    assert state.claude_code_event is None
+
+    failed = {**stop, "event": "StopFailure", "kind": "rate_limit", "at": at.timestamp() + 60}
+    write_event(paths.state_dir, failed)
+    state = Store(paths).read()
+    assert state.activity_at == at + timedelta(seconds=60)
+    assert state.claude_code_event is not None
+    assert state.claude_code_event.kind == "rate_limit"
+
+
+def test_a_new_sign_in_ends_a_failure_but_not_the_activity(paths: AppPaths, tmp_path: Path) -> None:
+    from claude_usage_gauge.hooks.event_file import write_event
+
+    credentials = tmp_path / ".credentials.json"
+    credentials.write_text("{}")
+    old = credentials.stat().st_mtime - 120
+    write_event(
+        paths.state_dir,
+        {
+            "version": 1,
+            "at": old + 60,
+            "event": "StopFailure",
+            "kind": "billing_error",
+            "message": "",
+            "request_id": "",
+        },
+    )
+    os.utime(credentials, (old, old))
+    assert Store(paths, credentials_file=credentials).read().claude_code_event is not None
+    os.utime(credentials, (old + 90, old + 90))
+    state = Store(paths, credentials_file=credentials).read()
+    assert state.claude_code_event is None
+    assert state.activity_at is not None

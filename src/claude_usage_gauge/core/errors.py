@@ -90,6 +90,8 @@ class Problem:
     retry_at: datetime | None = None
     # Extra detail for "full text" views (status code, server message); never a token.
     detail: str = ""
+    # The server's id for the answer (its `request-id`), which support asks for.
+    request_id: str = ""
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -97,6 +99,7 @@ class Problem:
             "message": self.message,
             "retry_at": self.retry_at.isoformat() if self.retry_at else None,
             "detail": self.detail,
+            "request_id": self.request_id,
         }
 
     @classmethod
@@ -113,11 +116,13 @@ class Problem:
             return None
         message = raw.get("message")
         detail = raw.get("detail")
+        request_id = raw.get("request_id")
         return cls(
             kind=kind,
             message=message if isinstance(message, str) else kind.value,
             retry_at=parse_iso(raw.get("retry_at")),
             detail=detail if isinstance(detail, str) else "",
+            request_id=request_id if isinstance(request_id, str) else "",
         )
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import sys
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from claude_usage_gauge.core.guidance import USAGE_PAGE, help_steps
+from claude_usage_gauge.core.guidance import USAGE_PAGE, clock, help_steps
 from claude_usage_gauge.core.text import MESSAGE_MAX, clean
 from claude_usage_gauge.core.view import (
     View,
@@ -74,7 +74,14 @@ def _safe(entry: Entry) -> Entry:
     text = clean(entry.text, limit=None)
     if text == entry.text and children == entry.children:
         return entry
-    return Entry(text, entry.action, entry.checked, entry.enabled, children, entry.default)
+    return replace(entry, text=text, children=children)
+
+
+def _refresh_label(view: View) -> str:
+    # Past the hourly budget a click still goes as soon as it fits: say when that is.
+    if view.next_manual is None:
+        return "Refresh now"
+    return f"Refresh now (hourly limit; next {clock(view.next_manual)})"
 
 
 def build_menu(view: View, now: datetime, context: MenuContext) -> tuple[Entry, ...]:
@@ -86,8 +93,12 @@ def build_menu(view: View, now: datetime, context: MenuContext) -> tuple[Entry, 
     problem = error_line(view)
     if problem is not None and view.error is not None:
         full = view.error.message + (f" ({view.error.detail})" if view.error.detail else "")
-        full = clean(full, MESSAGE_MAX)
-        entries += [SEPARATOR, Entry(f"⚠ {problem}", children=_lines(full), key="problem")]
+        details = _lines(clean(full, MESSAGE_MAX))
+        if view.error.request_id:
+            details += (Entry(f"Request id: {view.error.request_id}"),)
+        # What support asks for, in one piece: versions, numbers, the last requests and their ids.
+        details += (SEPARATOR, Entry("Copy a report for a bug filing", action="copy_report"))
+        entries += [SEPARATOR, Entry(f"⚠ {problem}", children=details, key="problem")]
 
     kind = view.error.kind if view.error else None
     help_entries = tuple(
@@ -115,7 +126,8 @@ def build_menu(view: View, now: datetime, context: MenuContext) -> tuple[Entry, 
     )
     entries += [
         SEPARATOR,
-        Entry("Refresh now", action="refresh"),
+        Entry(_refresh_label(view), action="refresh"),
+        Entry("Usage history…", action="history"),
         Entry("Open usage page", action="open_usage_page"),
         Entry(
             "Sign-in help",

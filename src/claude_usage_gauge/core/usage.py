@@ -4,7 +4,7 @@ a snapshot from the service's or Claude Code's JSON are in `usage_parser`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -87,6 +87,8 @@ class Usage:
     extra_usage: ExtraUsage | None
     fetched_at: datetime
     source: Source
+    # The usage endpoint's `request-id` for this answer, when it came from the endpoint.
+    request_id: str = field(default="", compare=False)
 
     def window(self, window_id: str) -> Window | None:
         for window in self.windows:

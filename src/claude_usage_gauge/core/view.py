@@ -18,6 +18,7 @@ from claude_usage_gauge.core.guidance import (
     not_shared_lines,
     out_of_extra_usage_line,
 )
+from claude_usage_gauge.core.polling import next_check, next_manual
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.core.staleness import numbers_are_stale
 from claude_usage_gauge.core.state import HistoryPoint, State
@@ -37,6 +38,9 @@ class View:
     error_at: datetime | None
     state: DisplayState
     history: tuple[HistoryPoint, ...] = ()
+    # When the schedule asks the API next, and when a manual refresh may go if not now.
+    next_check: datetime | None = None
+    next_manual: datetime | None = None
     # How Claude Code's last turn failed, while that stands (its hooks told us).
     claude_code: ClaudeCodeEvent | None = None
 
@@ -129,6 +133,8 @@ def build_view(state: State, now: datetime, settings: Settings) -> View:
         error_at=error_at,
         state=display,
         history=state.history,
+        next_check=next_check(state, now, interval),
+        next_manual=next_manual(state, now, interval),
         claude_code=event,
     )
 
@@ -220,13 +226,31 @@ def pace_reach(history: tuple[HistoryPoint, ...], window: Window, now: datetime)
     kind = window.kind
     if kind.pace_name is None:
         return None
-    lookback, min_span = kind.pace_lookback, kind.pace_min_span
+    pace = pace_rate(history, window.id, now, kind.pace_lookback, kind.pace_min_span)
+    if pace is None or pace[1] <= 0:
+        return None
+    t1, rate = pace
+    seconds = (100.0 - window.percent) / rate
+    # A crawl that would take longer than a window lasts predicts nothing (and would overflow).
+    if seconds > PACE_HORIZON.total_seconds():
+        return None
+    return t1 + timedelta(seconds=seconds)
+
+
+def pace_rate(
+    history: tuple[HistoryPoint, ...],
+    window_id: str,
+    now: datetime,
+    lookback: timedelta,
+    min_span: timedelta,
+) -> tuple[datetime, float] | None:
+    """The newest point's time and the climb since `lookback` ago (percent per second, 0 when
+    flat); None without enough history. Only the stretch since the last drop (a reset) counts."""
     recent = [
-        (p.at, p.percents[window.id])
+        (p.at, p.percents[window_id])
         for p in history
-        if window.id in p.percents and now - lookback <= p.at <= now
+        if window_id in p.percents and now - lookback <= p.at <= now
     ]
-    # Only the stretch since the last drop (a reset) says anything about the current window.
     start = 0
     for i in range(1, len(recent)):
         if recent[i][1] < recent[i - 1][1]:
@@ -236,14 +260,9 @@ def pace_reach(history: tuple[HistoryPoint, ...], window: Window, now: datetime)
         return None
     (t0, p0), (t1, p1) = recent[0], recent[-1]
     span = (t1 - t0).total_seconds()
-    if span < min_span.total_seconds() or p1 <= p0:
+    if span < min_span.total_seconds():
         return None
-    rate = (p1 - p0) / span  # percent per second
-    seconds = (100.0 - window.percent) / rate
-    # A crawl that would take longer than a window lasts predicts nothing (and would overflow).
-    if seconds > PACE_HORIZON.total_seconds():
-        return None
-    return t1 + timedelta(seconds=seconds)
+    return t1, max(p1 - p0, 0.0) / span
 
 
 def tooltip(view: View, now: datetime) -> str:
@@ -329,6 +348,9 @@ def summary_lines(view: View, now: datetime) -> list[str]:
             lines.append(pace)
     stale = " (stale)" if view.stale else ""
     lines.append(source_line(view.usage, now) + stale)
+    if view.error is None and view.next_check is not None:
+        # With a problem its own line says when the next try is.
+        lines.append(f"Next check {'now' if view.next_check <= now else clock(view.next_check)}")
     event = view.claude_code
     if event is not None and not (view.error is not None and view.error.kind.announced):
         # A failure Claude Code reported that the problem line does not already say.
@@ -340,6 +362,8 @@ def summary_lines(view: View, now: datetime) -> list[str]:
 def status_lines(view: View, now: datetime) -> list[str]:
     """Human `status` output."""
     lines = summary_lines(view, now)
+    if view.next_manual is not None:
+        lines.append(f"Next manual refresh {clock(view.next_manual)} (hourly limit)")
     if view.error is not None:
         lines.append(f"Problem: {error_line(view)}")
         # A stored message may come from a state file we did not write, the detail quotes the

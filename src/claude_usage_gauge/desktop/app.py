@@ -159,15 +159,20 @@ class TrayApp:
         actions = {
             "refresh": self.poller.refresh_now,
             "details": self._details,
+            "copy_report": self._copy_report,
             "open_usage_page": self._open_usage_page,
+            "history": self._history,
             "reset_credentials": self._reset_credentials,
             "restore_credentials": self._restore_credentials,
             "toggle_notifications": self._toggle_notifications,
             "toggle_autostart": self._toggle_autostart,
             "quit": self._quit,
         }
+        chosen = backend or probe_backend()
+        # For reports: which tray this is and why (never a path).
+        self.tray_name = f"{chosen.name} ({chosen.reason})" if chosen.reason else chosen.name
         return make_tray(
-            backend or probe_backend(),
+            chosen,
             self.session.settings,
             actions,
             self._menu_context,
@@ -225,8 +230,30 @@ class TrayApp:
         lines = status_lines(build_view(state, utc_now(), self.session.settings), utc_now())
         self.tray.notify("Claude usage", "\n".join(lines) or "No usage yet.", topic="details")
 
+    def _copy_report(self) -> None:
+        from claude_usage_gauge.bug_report import gather_report, hand_over
+        from claude_usage_gauge.refresh import utc_now
+
+        session = self.session
+        text = gather_report(
+            self.store,
+            session.home,
+            settings=session.settings,
+            secret_store=self.cached_secrets,
+            tray=self.tray_name,
+            now=utc_now(),
+        )
+        said = hand_over(text, session.paths.state_dir)
+        self.tray.notify("Report for a bug filing", said, topic="report")
+
     def _open_usage_page(self) -> None:
         threading.Thread(target=webbrowser.open, args=(USAGE_PAGE,), daemon=True).start()
+
+    def _history(self) -> None:
+        from claude_usage_gauge.history_file import show_history
+
+        args = (self.store, self.session.settings, self.session.paths)
+        threading.Thread(target=show_history, args=args, daemon=True).start()
 
     def _reset_credentials(self) -> None:
         from claude_usage_gauge.sources.credential_backups import reset_credentials

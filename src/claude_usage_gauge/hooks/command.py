@@ -2,8 +2,8 @@
 
 It reads the hook's JSON from stdin, keeps the event in the event file for the tray and `status`,
 and exits 0 at once. It never calls the API, never prints anything (Claude Code would show it),
-and never fails Claude Code. A normal `Stop` is written only when it ends a recorded failure, so
-an ordinary turn costs one small read.
+and never fails Claude Code. A normal `Stop` says Claude Code is in use (the tray then polls at
+its base rate) and ends a recorded failure; it is written at most once a minute.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import BinaryIO
 
+# A normal turn's end is written at most this often: it only says "Claude Code is in use".
+SAME_STOP_SECONDS = 60.0
 _REQUEST_ID = re.compile(r"\breq_[A-Za-z0-9]{8,64}\b")
 
 
@@ -84,6 +86,14 @@ def event_from_input(data: bytes, now: float) -> dict[str, object] | None:
     }
 
 
+def _recent_stop(previous: dict[str, object] | None, now: float) -> bool:
+    """The file already says Claude Code ended a turn normally, less than a minute ago."""
+    if previous is None or previous["event"] != "Stop":
+        return False
+    at = previous["at"]
+    return isinstance(at, float) and 0 <= now - at < SAME_STOP_SECONDS
+
+
 def default_state_dir() -> str | None:
     try:
         from claude_usage_gauge.paths import app_paths
@@ -107,8 +117,10 @@ def hook_command(
             return 0
         if event["event"] == "Stop":
             previous = read_event(event_path(directory))
-            if previous is None or previous["event"] == "Stop":
-                return 0  # nothing to end: an ordinary turn writes nothing
+            at = event["at"]
+            assert isinstance(at, float)
+            if _recent_stop(previous, at):
+                return 0  # turns in quick succession: one write a minute says "in use" enough
         write_event(directory, event)
     except (Exception, KeyboardInterrupt):  # noqa: S110 - Claude Code must never see us fail
         pass
