@@ -146,7 +146,7 @@ def test_docks_refreshes_from_menu_redraws_and_quits(
 
         _open_menu(desktop, geometry, shot="menu-95")
         desktop.keys("Up", "Return")  # with nothing selected, Up selects the last item: Quit
-        assert proc.wait(10) == 0
+        assert proc.wait(10) == 0, _stderr(proc)
     finally:
         _stop(proc)
     _assert_no_token(home, proc)
@@ -167,7 +167,7 @@ def test_signals_end_the_tray_cleanly(
         _icon(desktop)
         assert api.wait_for_requests(1, 20)
         proc.send_signal(signum)
-        assert proc.wait(5) == 0
+        assert proc.wait(5) == 0, _stderr(proc)
         assert "Traceback" not in (proc.stderr.read() if proc.stderr else "")
     finally:
         _stop(proc)
@@ -249,6 +249,11 @@ def test_a_left_click_opens_the_same_menu(
         time.sleep(0.3)
         desktop.screenshot(ARTIFACTS / "menu-left-click.png")
         desktop.keys("Up", "Return")  # Quit, the last item: it is the same menu
-        assert proc.wait(10) == 0
+        assert proc.wait(10) == 0, _stderr(proc)
     finally:
         _stop(proc)
+
+
+def _stderr(proc: subprocess.Popen[str]) -> str:
+    """What the tray said on its way out, for the failure message."""
+    return proc.stderr.read() if proc.stderr is not None else ""
