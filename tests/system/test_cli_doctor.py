@@ -100,3 +100,36 @@ def test_doctor_explains_an_unusable_sign_in(home: CliHome, fake: FakeUsageAPI) 
     assert _line(out, "last error:").startswith("last error: Sign-in expired")
     assert fake.request_count == 0
     home.assert_clean(status, doctor)
+
+
+# -- request ids and the report ----------------------------------------------------------------
+
+
+def test_request_ids_reach_doctor_and_the_report_which_names_no_path(
+    home: CliHome, fake: FakeUsageAPI
+) -> None:
+    from claude_usage_gauge.testing.fake_api import Reply, ok
+
+    limited = rate_limited("600")
+    fake.script(
+        [
+            ok(10.0, 5.0),
+            Reply(429, limited.body, headers={**limited.headers, "request-id": "req_9Zq"}),
+        ]
+    )
+    assert home.run("status").returncode == 0
+    assert home.run("status", "--refresh").returncode == 0
+
+    doctor = home.run("doctor")
+    assert "rate_limited, id req_9Zq, retry after" in doctor.stdout
+    report = home.run("doctor", "--report")
+    assert report.returncode == 0
+    text = report.stdout
+    assert text.startswith("claude-usage-gauge report\n")
+    assert "plan: max" in text
+    assert "five_hour: 10 %" in text
+    assert "rate_limited  request id req_9Zq, retry after" in text
+    assert "  ok  request id req_fake" in text  # the fake names every answer, as the service does
+    assert str(home.root) not in text
+    assert "Next request: " in text
+    home.assert_clean(doctor, report)

@@ -622,3 +622,34 @@ def test_certificate_trusted_by_the_os_store_works(
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     usage = fetch_usage(url, TOKEN, NOW)
     assert usage.window("five_hour") is not None
+
+
+# -- request ids ---------------------------------------------------------------------------------
+
+
+def test_the_answers_request_id_travels_with_the_numbers(fake: FakeUsageAPI) -> None:
+    usage = fetch(fake, Reply(200, usage_body(), headers={"request-id": "req_011CAbCdEf"}))
+    assert usage.request_id == "req_011CAbCdEf"
+
+
+def test_a_failure_keeps_its_request_id_from_the_header_or_the_body(fake: FakeUsageAPI) -> None:
+    limited = rate_limited("600")
+    first = fail(
+        fake, Reply(429, limited.body, headers={**limited.headers, "request-id": "req_429"})
+    )
+    assert first.problem.request_id == "req_429"
+    assert first.kind == ErrorKind.RATE_LIMITED
+
+    body: dict[str, object] = {
+        "type": "error",
+        "error": {"type": "api_error"},
+        "request_id": "req_inbody",
+    }
+    second = fail(fake, Reply(500, body, headers={"request-id": ""}))
+    assert second.problem.request_id == "req_inbody"
+
+
+@pytest.mark.parametrize("odd", ["req\x1b[2J", "x" * 500, "a b", "req_\u202e"])
+def test_a_request_id_that_is_not_an_ids_shape_is_dropped(fake: FakeUsageAPI, odd: str) -> None:
+    body: dict[str, object] = {"type": "error", "error": {"type": "api_error"}, "request_id": odd}
+    assert fail(fake, Reply(500, body, headers={"request-id": ""})).problem.request_id == ""

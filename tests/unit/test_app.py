@@ -87,6 +87,19 @@ def test_lock_and_directory_are_private(tmp_path: Path) -> None:
         assert stat.S_IMODE(paths.instance_lock.stat().st_mode) == 0o600
 
 
+def test_a_state_folder_we_may_not_use_does_not_stop_the_tray(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A file where the folder should be (or a folder another user owns): no lock, a warning
+    naming why, and the tray runs on with its state in memory."""
+    paths = make_paths(tmp_path)
+    paths.state_dir.parent.mkdir(parents=True)
+    paths.state_dir.write_text("in the way")
+    with caplog.at_level("WARNING"), single_instance(paths) as held:
+        assert held
+    assert any("without the single-instance lock" in r.getMessage() for r in caplog.records)
+
+
 def test_lock_held_by_another_process_is_freed_when_it_dies(tmp_path: Path) -> None:
     holder = contender(tmp_path, "hold")
     try:

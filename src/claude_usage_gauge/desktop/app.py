@@ -59,15 +59,22 @@ class Session:
 
 @contextlib.contextmanager
 def single_instance(paths: AppPaths) -> Iterator[bool]:
-    """True while this process is the only tray of this user; the OS frees the lock on exit."""
+    """True while this process is the only tray of this user; the OS frees the lock on exit.
+
+    A state folder we may not use (another user's, or one a root run left behind) does not stop
+    the tray: it runs without the lock, keeps its state in memory, and says why once."""
     import filelock
 
-    ensure_private_dir(paths.state_dir)
     lock = filelock.FileLock(os.fspath(paths.instance_lock), timeout=0, mode=0o600)
     try:
+        ensure_private_dir(paths.state_dir)
         lock.acquire()
     except filelock.Timeout:
         yield False
+        return
+    except OSError as exc:
+        log.warning("running without the single-instance lock: %s", exc.strerror or exc)
+        yield True
         return
     try:
         yield True

@@ -13,6 +13,7 @@ import socket
 import ssl
 import threading
 import time
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,9 +31,11 @@ from claude_usage_gauge.sources.api_reply import (
     classify,
     parse,
     parse_retry_after,
+    request_id,
     scrub,
     too_large,
     unreadable,
+    with_request_id,
 )
 
 __all__ = ["MAX_BODY_BYTES", "USER_AGENT", "fetch_usage", "parse_retry_after"]
@@ -272,6 +275,7 @@ def _exchange(
             ) from None
         raise _network_error(_describe_transport_error(exc), exc, token) from None
 
+    data = b""  # the body, once read: an error body may name the request id
     try:
         status = response.status_code
         logger.info("usage request: HTTP %d", status)
@@ -303,6 +307,9 @@ def _exchange(
             raise classify(status, data, retry_after, now, token)
         if too_long:
             raise too_large(status)
-        return parse(status, data, now)
+        return replace(parse(status, data, now), request_id=request_id(response, b""))
+    except UsageError as error:
+        # Support asks for the answer's request id: keep it with the failure it explains.
+        raise with_request_id(error, request_id(response, data)) from None
     finally:
         response.close()

@@ -12,7 +12,10 @@ import email.utils
 import json
 import math
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+
+import httpx
 
 from claude_usage_gauge.core.errors import ErrorKind, UsageError
 from claude_usage_gauge.core.usage import Usage
@@ -114,6 +117,36 @@ def _server_message(data: bytes, token: str) -> str:
         name = scrub(title.group(1), token) if title else ""
         return f"an HTML page ({name})" if name else "an HTML page"
     return scrub(text, token)
+
+
+_REQUEST_ID_SHAPE = re.compile(r"[A-Za-z0-9_\-]{1,128}")
+
+
+def request_id(response: httpx.Response, body: bytes) -> str:
+    """The answer's `request-id` header, else the error body's `request_id`; "" when neither is
+    there or it is not an id's shape (it reaches menus and reports)."""
+    found = response.headers.get("request-id", "")
+    if not found and body:
+        try:
+            raw = _decode_json(body)
+        except (ValueError, RecursionError):
+            raw = None
+        value = raw.get("request_id") if isinstance(raw, dict) else None
+        found = value if isinstance(value, str) else ""
+    found = found.strip()
+    return found if _REQUEST_ID_SHAPE.fullmatch(found) else ""
+
+
+def with_request_id(error: UsageError, rid: str) -> UsageError:
+    """`error` carrying the request id of the answer it came from."""
+    if not rid:
+        return error
+    problem = error.problem
+    copy = UsageError(
+        problem.kind, problem.message, retry_at=problem.retry_at, detail=problem.detail
+    )
+    copy.problem = replace(problem, request_id=rid)
+    return copy
 
 
 def classify(

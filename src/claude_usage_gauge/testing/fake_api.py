@@ -18,6 +18,7 @@ import socket
 import sys
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -289,6 +290,8 @@ def _encode(reply: Reply) -> tuple[bytes, dict[str, str]]:
     else:
         data = body
         headers["Content-Type"] = "application/octet-stream"
+    # Every answer of the real service carries an id of its own; a reply may set its own.
+    headers["request-id"] = f"req_fake{uuid.uuid4().hex[:20]}"
     # Reply headers win, matched case-insensitively.
     for name, value in reply.headers.items():
         for existing in [k for k in headers if k.lower() == name.lower()]:
