@@ -93,7 +93,6 @@ def test_a_state_folder_we_may_not_use_does_not_stop_the_tray(
     """A file where the folder should be (or a folder another user owns): no lock, a warning
     naming why, and the tray runs on with its state in memory."""
     paths = make_paths(tmp_path)
-    paths.state_dir.parent.mkdir(parents=True)
     paths.state_dir.write_text("in the way")
     with caplog.at_level("WARNING"), single_instance(paths) as held:
         assert held
