@@ -257,3 +257,26 @@ def test_a_left_click_opens_the_same_menu(
 def _stderr(proc: subprocess.Popen[str]) -> str:
     """What the tray said on its way out, for the failure message."""
     return proc.stderr.read() if proc.stderr is not None else ""
+
+
+def test_the_xembed_tray_quits_cleanly_without_a_notification_service(
+    desktop: Desktop, tmp_path: Path, api: FakeUsageAPI
+) -> None:
+    """An old tray on a session bus where no notification service runs (an autostart before the
+    desktop's daemon is up): pystray's notifier fails on the way out, the tray still exits 0."""
+    from claude_usage_gauge.testing.session_bus import SessionBus
+
+    bus = SessionBus(tmp_path / "bus").start()
+    try:
+        env = dict(desktop.env, DBUS_SESSION_BUS_ADDRESS=bus.address)
+        home = TrayHome(tmp_path / "quiet-home", api.url, env)
+        proc = home.launch()
+        try:
+            _icon(desktop)
+            assert api.wait_for_requests(1, 20)
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(10) == 0, _stderr(proc)
+        finally:
+            _stop(proc)
+    finally:
+        bus.stop()

@@ -41,6 +41,7 @@ class PystrayTray(Tray):
         self._backend = backend
         self._icon: Any = None
         self._pystray: Any = None
+        self._stop_requested = False
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -65,9 +66,17 @@ class PystrayTray(Tray):
             menu=self._to_pystray(self.menu_entries(frame)),
         )
         self._install_signal_handlers()
-        self._icon.run(setup=self._setup)
+        try:
+            self._icon.run(setup=self._setup)
+        except Exception as exc:
+            if not self._stop_requested:
+                raise
+            # pystray's GTK notifier closes its notification on the way out, and that raises
+            # when the desktop's notification service is gone: the tray has stopped all the same.
+            log.warning("the tray toolkit failed while closing: %s", exc)
 
     def stop(self) -> None:
+        self._stop_requested = True
         icon = self._icon
         if icon is not None:
             self._on_main(icon.stop)
