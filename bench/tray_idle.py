@@ -39,9 +39,9 @@ from sni_probe import ItemWatch
 
 from claude_usage_gauge import APP_NAME
 from claude_usage_gauge.testing.claude_code import credentials_document, write_credentials_file
-from claude_usage_gauge.testing.desktop import missing_tools, running_desktop, wait_until
+from claude_usage_gauge.testing.desktop import missing_tools, running_desktop
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI, ok
-from claude_usage_gauge.testing.session_bus import missing_bus_tools, running_bus
+from claude_usage_gauge.testing.session_bus import missing_bus_tools, running_bus, wait_until
 
 TARGETS = {  # host -> (start-up s, RSS MB, wake-ups /s)
     "sni": (0.5, 40.0, 0.2),

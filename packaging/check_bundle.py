@@ -14,7 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from claude_usage_gauge.testing.desktop import running_desktop, wait_until
+from claude_usage_gauge.testing.desktop import running_desktop
+from claude_usage_gauge.testing.session_bus import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -19,8 +19,9 @@ from claude_usage_gauge.core.usage import Usage
 from claude_usage_gauge.core.usage_parser import parse_usage
 from claude_usage_gauge.paths import AppPaths
 from claude_usage_gauge.store import Store
-from claude_usage_gauge.testing.desktop import running_desktop, wait_until
+from claude_usage_gauge.testing.desktop import running_desktop
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI, Reply, usage_body
+from claude_usage_gauge.testing.session_bus import wait_until
 from claude_usage_gauge.testing.tray_home import TrayHome
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -171,10 +171,11 @@ def write_atomically(path: Path, data: bytes, *, mode: int) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
+    """Make a rename in `directory` durable (POSIX; elsewhere the rename is all there is)."""
     if os.name != "posix":
         return
     import contextlib

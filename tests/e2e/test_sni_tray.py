@@ -22,7 +22,7 @@ from PIL import Image, ImageChops
 from claude_usage_gauge.store import Store
 from claude_usage_gauge.testing.desktop import Desktop, Geometry, missing_tools, running_desktop
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI, ok
-from claude_usage_gauge.testing.session_bus import read_monitor, wait_for
+from claude_usage_gauge.testing.session_bus import read_monitor, wait_until
 from claude_usage_gauge.testing.tray_home import E2E_TOKEN, TrayHome
 from tests.support.sni import TrayOnBus
 
@@ -61,7 +61,7 @@ def tray(tmp_path: Path, api: FakeUsageAPI, desktop: Desktop) -> Iterator[TrayOn
     finally:
         running.stop()
         # The next test starts from an empty bar.
-        wait_for(lambda: desktop.sni_icon() is None, 10)
+        wait_until(lambda: desktop.sni_icon() is None, 10)
 
 
 def _steady_icon(desktop: Desktop, name: str) -> tuple[Geometry, Image.Image]:
@@ -75,7 +75,7 @@ def _steady_icon(desktop: Desktop, name: str) -> tuple[Geometry, Image.Image]:
         shots.append((geometry, _crop(desktop, geometry, name)))
         return len(shots) > 1 and not _differs(shots[-1][1], shots[-2][1])
 
-    assert wait_for(steady, 20, interval=0.3), "the icon never docked in the SNI host"
+    assert wait_until(steady, 20, interval=0.3), "the icon never docked in the SNI host"
     return shots[-1]
 
 
@@ -104,7 +104,7 @@ def _open_menu(desktop: Desktop, geometry: Geometry, shot: str, button: int = 3)
     before = len(desktop.window_names())
     desktop.click(*geometry.centre, button=button)
     # The host's menu is a new popup window.
-    assert wait_for(lambda: len(desktop.window_names()) > before, 10), "the menu did not open"
+    assert wait_until(lambda: len(desktop.window_names()) > before, 10), "the menu did not open"
     time.sleep(0.4)  # mapped is not yet drawn: give GTK a frame before the screenshot
     desktop.screenshot(ARTIFACTS / f"sni-{shot}.png")
 
@@ -127,14 +127,14 @@ def test_docks_refreshes_from_the_host_menu_redraws_and_quits(
     _choose(desktop, tray, "Refresh now")
     assert api.wait_for_requests(requests + 1, 15), "Refresh now made no request"
     assert tray.wait_tooltip("5h 95 %"), tray.tooltip()
-    assert wait_for(lambda: _differs(_steady_icon(desktop, "usage-95")[1], low), 15)
+    assert wait_until(lambda: _differs(_steady_icon(desktop, "usage-95")[1], low), 15)
     high = _steady_icon(desktop, "usage-95")[1]
     assert _warm_pixels(high) > _warm_pixels(low)
 
     _open_menu(desktop, geometry, "menu-95")
     desktop.keys("Up", "Return")  # with nothing selected, Up selects the last item: Quit
     assert tray.proc.wait(10) == 0
-    assert wait_for(lambda: desktop.sni_icon() is None, 10), "the icon stayed after Quit"
+    assert wait_until(lambda: desktop.sni_icon() is None, 10), "the icon stayed after Quit"
     assert tray.name not in desktop.bus.registered_items()
     assert E2E_TOKEN not in tray.output() + tray.home.log_text()
 
@@ -178,10 +178,10 @@ def test_a_credentials_confirmation_stays_beside_the_status_change_it_causes(
         time.sleep(0.4)  # let the submenu draw before the screenshot
         desktop.screenshot(ARTIFACTS / "sni-menu-reset-confirm.png")
         desktop.keys("Up", "Return")  # its last item: "Yes, move it aside"
-        assert wait_for(lambda: not home.credentials.exists(), 10), "the file was not moved"
-        assert wait_for(lambda: Store(home.paths).read().last_error is not None, 15)
-        assert wait_for(lambda: len(_notifications(log)) >= 2, 15), _notifications(log)
-        assert wait_for(lambda: all(n["id"] for n in _notifications(log)), 15)
+        assert wait_until(lambda: not home.credentials.exists(), 10), "the file was not moved"
+        assert wait_until(lambda: Store(home.paths).read().last_error is not None, 15)
+        assert wait_until(lambda: len(_notifications(log)) >= 2, 15), _notifications(log)
+        assert wait_until(lambda: all(n["id"] for n in _notifications(log)), 15)
     desktop.screenshot(ARTIFACTS / "sni-after-reset.png")
     sent = {n["summary"]: n for n in _notifications(log)}
     moved, problem = sent["Credentials moved aside"], sent["Claude usage cannot be read"]
@@ -196,8 +196,8 @@ def test_a_credentials_confirmation_stays_beside_the_status_change_it_causes(
         _open_menu(desktop, geometry, "menu-restore")
         restore = home.menu_position("Reset credentials file…", skip_disabled=True) + 1
         desktop.keys(*["Down"] * restore, "Right", "Up", "Return")
-        assert wait_for(home.credentials.exists, 10), "the file was not restored"
-        assert wait_for(lambda: len(_notifications(log)) >= 2, 20), _notifications(log)
+        assert wait_until(home.credentials.exists, 10), "the file was not restored"
+        assert wait_until(lambda: len(_notifications(log)) >= 2, 20), _notifications(log)
     assert home.credentials.read_bytes() == original
     sent = {n["summary"]: n for n in _notifications(log)}
     assert sent["Credentials restored"]["replaces"] == moved["id"]

@@ -19,14 +19,9 @@ from PIL import Image, ImageChops
 
 from claude_usage_gauge import APP_NAME
 from claude_usage_gauge.store import Store
-from claude_usage_gauge.testing.desktop import (
-    Desktop,
-    Geometry,
-    missing_tools,
-    running_desktop,
-    wait_until,
-)
+from claude_usage_gauge.testing.desktop import Desktop, Geometry, missing_tools, running_desktop
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI, ok
+from claude_usage_gauge.testing.session_bus import wait_until
 from claude_usage_gauge.testing.tray_home import E2E_TOKEN, TrayHome
 
 pytestmark = [

@@ -12,7 +12,7 @@ from claude_usage_gauge.testing.session_bus import (
     MENU,
     MENU_PATH,
     SessionBus,
-    wait_for,
+    wait_until,
 )
 from claude_usage_gauge.testing.tray_home import TrayHome
 
@@ -70,7 +70,7 @@ class TrayOnBus:
                 return True
             return self.proc.poll() is not None
 
-        assert wait_for(registered, 20), "the tray never registered its item"
+        assert wait_until(registered, 20), "the tray never registered its item"
         assert found, f"the tray ended: {self.output()}"
         self.name = found[0]
 
@@ -96,7 +96,7 @@ class TrayOnBus:
         )
 
     def wait_tooltip(self, text: str, timeout: float = 15) -> bool:
-        return wait_for(lambda: text in self.tooltip(), timeout)
+        return wait_until(lambda: text in self.tooltip(), timeout)
 
     def stop(self) -> None:
         if self.proc.poll() is None:

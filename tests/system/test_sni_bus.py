@@ -21,7 +21,7 @@ from claude_usage_gauge.testing.session_bus import (
     SessionBus,
     missing_bus_tools,
     running_bus,
-    wait_for,
+    wait_until,
 )
 from claude_usage_gauge.testing.tray_home import E2E_TOKEN, TrayHome
 from tests.support.sni import TrayOnBus
@@ -124,14 +124,14 @@ def test_refresh_now_asks_the_api_and_ids_survive_the_rebuild(
     tray.click(before.find("Refresh now").id)
     assert api.wait_for_requests(requests + 1, 15), "Refresh now made no request"
     assert tray.wait_tooltip("5h 60 %"), tray.tooltip()
-    assert wait_for(lambda: "5-hour session: 60 %" in _labels(tray), 10), _labels(tray)
+    assert wait_until(lambda: "5-hour session: 60 %" in _labels(tray), 10), _labels(tray)
     _, after = tray.layout()
     for label, item_id in ids.items():
         assert after.find(label).id == item_id, label
     # A checkbox toggles in place: same id, new state.
     toggle = after.find("Notifications")
     tray.click(toggle.id)
-    assert wait_for(lambda: tray.menu().find("Notifications").props["toggle-state"] == 0, 10)
+    assert wait_until(lambda: tray.menu().find("Notifications").props["toggle-state"] == 0, 10)
     assert tray.menu().find("Notifications").id == toggle.id
     assert tray.layout()[0] >= revision
 
@@ -142,10 +142,10 @@ def _labels(tray: TrayOnBus) -> str:
 
 def test_a_restarted_watcher_gets_the_item_again(tray: TrayOnBus, bus: SessionBus) -> None:
     bus.stop_watcher()
-    assert wait_for(lambda: not bus.has_owner("org.kde.StatusNotifierWatcher"), 10)
+    assert wait_until(lambda: not bus.has_owner("org.kde.StatusNotifierWatcher"), 10)
     assert tray.proc.poll() is None  # a tray without a watcher waits for one
     bus.start_watcher()
-    assert wait_for(lambda: tray.name in bus.registered_items(), 10), tray.home.log_text()
+    assert wait_until(lambda: tray.name in bus.registered_items(), 10), tray.home.log_text()
     assert "registering again" in tray.home.log_text()
 
 
@@ -160,7 +160,7 @@ def test_a_block_needs_attention(
     api.script([], default=reply)  # type: ignore[arg-type]
     tray = TrayOnBus(bus, home)
     try:
-        assert wait_for(lambda: tray.prop("Status") == "NeedsAttention", 15), tray.tooltip()
+        assert wait_until(lambda: tray.prop("Status") == "NeedsAttention", 15), tray.tooltip()
         assert words in tray.tooltip().lower() or words in tray.tooltip()
     finally:
         tray.stop()
@@ -172,12 +172,12 @@ def test_a_limit_that_clears_is_active_again(
     api.script([], default=ok(100.0, 60.0))
     tray = TrayOnBus(bus, home)
     try:
-        assert wait_for(lambda: tray.prop("Status") == "NeedsAttention", 15)
+        assert wait_until(lambda: tray.prop("Status") == "NeedsAttention", 15)
         api.script([], default=ok(5.0, 60.0))
         requests = api.request_count
         tray.click(tray.menu().find("Refresh now").id)
         assert api.wait_for_requests(requests + 1, 15), tray.home.log_text()
-        assert wait_for(lambda: tray.prop("Status") == "Active", 15)
+        assert wait_until(lambda: tray.prop("Status") == "Active", 15)
     finally:
         tray.stop()
 
@@ -187,7 +187,7 @@ def test_exit_releases_the_item(tray: TrayOnBus, bus: SessionBus) -> None:
     tray.proc.send_signal(signal.SIGTERM)
     assert tray.proc.wait(5) == 0
     assert not bus.has_owner(tray.name)
-    assert wait_for(lambda: tray.name not in bus.registered_items(), 10)
+    assert wait_until(lambda: tray.name not in bus.registered_items(), 10)
     output = tray.output()
     assert "Traceback" not in output
     assert E2E_TOKEN not in output + tray.home.log_text()

@@ -18,7 +18,7 @@ from claude_usage_gauge.testing.session_bus import (
     SessionBus,
     missing_bus_tools,
     running_bus,
-    wait_for,
+    wait_until,
 )
 from claude_usage_gauge.testing.tray_home import E2E_TOKEN, TrayHome
 from tests.support.sni import TrayOnBus
@@ -83,7 +83,7 @@ def test_a_signal_ends_a_tray_whose_watcher_left(
 ) -> None:
     tray = TrayOnBus(bus, home)
     bus.stop_watcher()
-    assert wait_for(lambda: "StatusNotifierWatcher left" in home.log_text(), 10)
+    assert wait_until(lambda: "StatusNotifierWatcher left" in home.log_text(), 10)
     _ends_cleanly(tray, signum)
 
 
@@ -99,7 +99,7 @@ def test_a_broken_notification_service_never_blocks_the_tray(
     _ask_for_details(tray)
     _ask_for_details(tray)
     if command == "/bin/false":
-        assert wait_for(lambda: UNAVAILABLE in home.log_text(), 10), home.log_text()
+        assert wait_until(lambda: UNAVAILABLE in home.log_text(), 10), home.log_text()
         _ask_for_details(tray)
     # The bus is served all along: the host can still read the item and open the menu.
     assert tray.prop("Status") == "Active"

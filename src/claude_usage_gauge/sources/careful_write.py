@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from claude_usage_gauge.files import read_regular
+from claude_usage_gauge.files import fsync_dir, read_regular
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2  # Linux
@@ -104,7 +104,7 @@ def replace_if_unchanged(
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
 
 
 def _undo(tmp: Path, target: Path) -> None:
@@ -115,14 +115,3 @@ def _undo(tmp: Path, target: Path) -> None:
     kept = target.with_name(f"{target.name}.kept-{os.getpid()}")
     os.replace(tmp, kept)
     raise ChangedMeanwhile(target, kept_at=kept)
-
-
-def _fsync_dir(directory: Path) -> None:
-    if os.name != "posix":
-        return
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

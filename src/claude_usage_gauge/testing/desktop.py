@@ -21,7 +21,7 @@ from typing import Literal
 
 from PIL import Image, ImageChops
 
-from claude_usage_gauge.testing.session_bus import BUS_TOOLS, SessionBus
+from claude_usage_gauge.testing.session_bus import BUS_TOOLS, SessionBus, wait_until
 
 Host = Literal["trayer", "sni"]
 TOOLS = ("Xvfb", "trayer", "dbus-daemon", "dunst", "xdotool", "import", "xwininfo")
@@ -33,16 +33,6 @@ SNI_HOST = "gtk-sni-tray-standalone"
 
 def missing_tools(host: Host = "trayer") -> list[str]:
     return [tool for tool in (SNI_TOOLS if host == "sni" else TOOLS) if shutil.which(tool) is None]
-
-
-def wait_until(predicate: object, timeout: float, interval: float = 0.1) -> bool:
-    assert callable(predicate)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return bool(predicate())
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,8 @@ def missing_bus_tools() -> list[str]:
     return [tool for tool in BUS_TOOLS if shutil.which(tool) is None]
 
 
-def wait_for(predicate: object, timeout: float, interval: float = 0.05) -> bool:
+def wait_until(predicate: object, timeout: float, interval: float = 0.05) -> bool:
+    """Poll `predicate` until it is true or `timeout` seconds pass; its last answer."""
     assert callable(predicate)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -123,7 +124,7 @@ class SessionBus:
         self._watcher = subprocess.Popen(
             ["status-notifier-watcher"], env=env, stdout=log, stderr=log
         )
-        if not wait_for(lambda: self.has_owner(WATCHER), 20):
+        if not wait_until(lambda: self.has_owner(WATCHER), 20):
             raise RuntimeError("status-notifier-watcher did not take its name")
 
     def stop_watcher(self) -> None:
@@ -185,7 +186,7 @@ class SessionBus:
             )
             try:
                 # busctl must be watching before the block acts: its own Hello is the sign.
-                wait_for(lambda: path.stat().st_size > 0, 10)
+                wait_until(lambda: path.stat().st_size > 0, 10)
                 yield path
             finally:
                 proc.terminate()
