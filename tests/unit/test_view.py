@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from claude_usage_gauge.core.display_state import DisplayState
 from claude_usage_gauge.core.errors import ErrorKind, Problem
 from claude_usage_gauge.core.guidance import clock
+from claude_usage_gauge.core.pace import pace_reach
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.core.state import HistoryPoint, State, append_history
 from claude_usage_gauge.core.usage import ExtraUsage, Usage, Window
@@ -29,7 +30,6 @@ from claude_usage_gauge.core.view import (
     is_stale,
     money,
     pace_line,
-    pace_reach,
     status_json,
     status_lines,
     tooltip,

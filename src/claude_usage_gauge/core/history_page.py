@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
+from claude_usage_gauge.core.pace import pace_rate, pace_reach
 from claude_usage_gauge.core.state import HistoryPoint, State
 from claude_usage_gauge.core.usage import WINDOW_KINDS, Window, apply_resets, window_order
-from claude_usage_gauge.core.view import pace_rate, pace_reach
 from claude_usage_gauge.core.window_ids import SEVEN_DAY
 
 _Localizer = Callable[[datetime], datetime]

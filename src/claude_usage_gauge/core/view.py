@@ -18,6 +18,7 @@ from claude_usage_gauge.core.guidance import (
     not_shared_lines,
     out_of_extra_usage_line,
 )
+from claude_usage_gauge.core.pace import pace_reach
 from claude_usage_gauge.core.polling import next_check, next_manual
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.core.staleness import numbers_are_stale
@@ -27,7 +28,6 @@ from claude_usage_gauge.core.usage import ExtraUsage, Usage, Window, apply_reset
 from claude_usage_gauge.core.window_ids import FIVE_HOUR, SEVEN_DAY
 
 TOOLTIP_MAX = 127  # Windows truncates tray tooltips beyond this
-PACE_HORIZON = timedelta(days=8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,50 +219,6 @@ def pace_line(view: View, window_id: str, now: datetime) -> str | None:
     if reach is None or reach >= window.resets_at:
         return None
     return f"At this pace the {window.kind.pace_name} limit is reached at {clock(reach)}"
-
-
-def pace_reach(history: tuple[HistoryPoint, ...], window: Window, now: datetime) -> datetime | None:
-    """When the window hits 100 % at the recent rate of climb; None if it is not climbing."""
-    kind = window.kind
-    if kind.pace_name is None:
-        return None
-    pace = pace_rate(history, window.id, now, kind.pace_lookback, kind.pace_min_span)
-    if pace is None or pace[1] <= 0:
-        return None
-    t1, rate = pace
-    seconds = (100.0 - window.percent) / rate
-    # A crawl that would take longer than a window lasts predicts nothing (and would overflow).
-    if seconds > PACE_HORIZON.total_seconds():
-        return None
-    return t1 + timedelta(seconds=seconds)
-
-
-def pace_rate(
-    history: tuple[HistoryPoint, ...],
-    window_id: str,
-    now: datetime,
-    lookback: timedelta,
-    min_span: timedelta,
-) -> tuple[datetime, float] | None:
-    """The newest point's time and the climb since `lookback` ago (percent per second, 0 when
-    flat); None without enough history. Only the stretch since the last drop (a reset) counts."""
-    recent = [
-        (p.at, p.percents[window_id])
-        for p in history
-        if window_id in p.percents and now - lookback <= p.at <= now
-    ]
-    start = 0
-    for i in range(1, len(recent)):
-        if recent[i][1] < recent[i - 1][1]:
-            start = i
-    recent = recent[start:]
-    if len(recent) < 2:
-        return None
-    (t0, p0), (t1, p1) = recent[0], recent[-1]
-    span = (t1 - t0).total_seconds()
-    if span < min_span.total_seconds():
-        return None
-    return t1, max(p1 - p0, 0.0) / span
 
 
 def tooltip(view: View, now: datetime) -> str:
