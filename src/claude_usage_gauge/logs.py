@@ -70,7 +70,7 @@ class _PrivateRotatingFileHandler(RotatingFileHandler):
 
     def _open(self) -> TextIOWrapper:
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        if os.name == "posix":
+        if sys.platform != "win32":
             # A file made before (or by another tool) may be wider; narrow it.
             os.fchmod(fd, 0o600)
         # Always append: rotation needs it, and the base class forces it whenever maxBytes is set.
