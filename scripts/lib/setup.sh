@@ -13,7 +13,8 @@ RUNTIME_DEBS=(gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1 gir1.2-notify-0.7 l
   libcairo2-dev pkg-config python3-dev)
 TEST_DEBS=(xvfb trayer dbus dbus-x11 dunst xdotool imagemagick desktop-file-utils x11-utils
   fonts-dejavu-core haskell-status-notifier-item-utils haskell-gtk-sni-tray-utils
-  systemd)  # systemd only for busctl, the D-Bus client the SNI tests read the tray with
+  systemd  # systemd only for busctl, the D-Bus client the SNI tests read the tray with
+  lintian)  # checks the .deb that scripts/package makes (tests/system/test_deb_package.py)
 
 _missing_debs() {
   local pkg
