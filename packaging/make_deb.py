@@ -30,6 +30,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "claude-usage-gauge"
+# Whoever builds a package for others sets DEBFULLNAME and DEBEMAIL (as Debian's own tools read
+# them); a local build gets this placeholder.
 MAINTAINER = "claude-usage-gauge maintainers <claude-usage-gauge@users.noreply.github.com>"
 # The bundle carries its own Python and libraries; what it takes from the system is the C
 # library (PyInstaller leaves it out on purpose), at least the version it was built against.
@@ -91,13 +93,18 @@ def glibc_version() -> str:
     return match.group(1)
 
 
+def maintainer() -> str:
+    name, email = os.environ.get("DEBFULLNAME", ""), os.environ.get("DEBEMAIL", "")
+    return f"{name} <{email}>" if name and email else MAINTAINER
+
+
 def control(version: str, arch: str, installed_kib: int, libc: str) -> str:
     body = "\n".join(f" {line}" if line else " ." for line in DESCRIPTION.splitlines())
     return (
         f"Package: {NAME}\n"
         f"Version: {version}\n"
         f"Architecture: {arch}\n"
-        f"Maintainer: {MAINTAINER}\n"
+        f"Maintainer: {maintainer()}\n"
         f"Installed-Size: {installed_kib}\n"
         f"Depends: libc6 (>= {libc})\n"
         "Section: utils\n"
@@ -180,7 +187,7 @@ def stage(bundle: Path, staging: Path, version: str) -> None:
     changelog = (
         f"{NAME} ({version}) unstable; urgency=medium\n\n"
         "  * Built from the upstream release; see the project's history for changes.\n\n"
-        f" -- {MAINTAINER}  Thu, 01 Jan 1970 00:00:00 +0000\n"
+        f" -- {maintainer()}  Thu, 01 Jan 1970 00:00:00 +0000\n"
     )
     _gzip(changelog.encode(), doc / "changelog.gz")
 
