@@ -21,7 +21,8 @@ APP_ID = "claude-usage-gauge"
 # A typical reading: the icon should look like the app at work, not empty or alarming.
 VIEW = GaugeView(DisplayState.FRESH, session_percent=42.0, week_percent=18.0)
 PNG_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
-ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)  # 256 is the largest an .ico entry can hold
+# Windows' taskbar sizes (100 % to 300 % scaling), then Explorer's; 256 is an .ico's largest.
+ICO_SIZES = (16, 20, 24, 32, 40, 48, 64, 128, 256)
 ICNS_SIZES = (32, 64, 128, 256, 512, 1024)  # the sizes the .icns writer stores
 # Menu-bar templates: 16 and 18 pt, at 1x and 2x.
 TEMPLATE_SIZES = (16, 18, 32, 36)

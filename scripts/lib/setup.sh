@@ -14,7 +14,8 @@ RUNTIME_DEBS=(gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1 gir1.2-notify-0.7 l
   libcairo2-dev pkg-config python3-dev)
 TEST_DEBS=(xvfb trayer dbus dbus-x11 dunst xdotool imagemagick desktop-file-utils x11-utils
   fonts-dejavu-core chromium haskell-status-notifier-item-utils haskell-gtk-sni-tray-utils
-  systemd)  # systemd only for busctl, the D-Bus client the SNI tests read the tray with
+  systemd  # systemd only for busctl, the D-Bus client the SNI tests read the tray with
+  lintian)  # checks the .deb that scripts/package makes (tests/system/test_deb_package.py)
 
 _missing_debs() {
   local pkg
@@ -40,19 +41,38 @@ ensure_debs() {
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
 }
 
+# Python packages come from uv.lock (every package pinned, with its hashes, for every OS): uv
+# installs them, and uv itself comes from PyPI pinned and hashed in uv-requirements.txt.
+UV_REQUIREMENTS="$ROOT/scripts/lib/uv-requirements.txt"
+UV="$VENV/bin/uv"
+
+ensure_uv() {
+  local want
+  want=$(sed -n 's/^uv==\([^ ]*\).*/\1/p' "$UV_REQUIREMENTS")
+  if [ -x "$UV" ] && [ "$("$UV" --version | cut -d' ' -f2)" = "$want" ]; then
+    return 0
+  fi
+  "$PY" -m pip install -q --disable-pip-version-check --require-hashes --no-deps \
+    -r "$UV_REQUIREMENTS"
+}
+
+# ensure_venv "dev,linux": the venv at $VENV with the project (editable) and these extras, exactly
+# as uv.lock pins them. `--locked` refuses a lock that no longer matches pyproject.toml (run
+# scripts/lock); `--inexact` keeps what other extras installed, so scripts/run after scripts/test
+# does not strip the test tools (nor uv itself, which is not in the lock).
 ensure_venv() {
-  local extras="$1" stamp="$VENV/.installed-${1:-base}"
+  local extras="$1" stamp="$VENV/.installed-${1:-base}" extra
+  local -a args=()
   if [ ! -x "$PY" ]; then
     python3 -m venv "$VENV"
   fi
-  # Reinstall only when pyproject.toml changed since the last install of these extras.
-  if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
-    "$PY" -m pip install -q --upgrade pip >/dev/null
-    if [ -n "$extras" ]; then
-      "$PY" -m pip install -q -e "$ROOT[$extras]"
-    else
-      "$PY" -m pip install -q -e "$ROOT"
-    fi
+  # Sync only when pyproject.toml or uv.lock changed since the last sync of these extras.
+  if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ] || [ "$ROOT/uv.lock" -nt "$stamp" ]; then
+    ensure_uv
+    IFS=, read -ra extras_list <<<"$extras"
+    for extra in "${extras_list[@]}"; do args+=(--extra "$extra"); done
+    (cd "$ROOT" && UV_PROJECT_ENVIRONMENT="$VENV" UV_PYTHON_DOWNLOADS=never \
+      "$UV" sync --quiet --locked --inexact --python "$PY" ${args[@]+"${args[@]}"})
     touch "$stamp"
   fi
 }

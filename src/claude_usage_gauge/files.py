@@ -20,6 +20,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import sys
 
 from claude_usage_gauge.folders import unsafe_folder
 
@@ -77,7 +78,7 @@ def open_regular(path: str | os.PathLike[str], limit: int, *, ours: bool = False
             raise FileTooLarge(
                 errno.EFBIG, f"it is too large ({info.st_size} bytes, at most {limit})", name
             )
-        if ours and os.name == "posix" and info.st_uid != os.geteuid():
+        if ours and sys.platform != "win32" and info.st_uid != os.geteuid():
             raise ForeignFile(
                 errno.EPERM, f"it belongs to another user (uid {info.st_uid}), not to you", name
             )

@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 
 
 def _name(uid: int) -> str:
+    if sys.platform == "win32":
+        return f"uid {uid}"
     try:
         import pwd
 
@@ -55,7 +58,7 @@ def unsafe_folder(path: str | os.PathLike[str], *, ours: bool = True) -> str | N
 
     `ours=False` judges a folder we are about to make ours inside (it may be root's, as /tmp).
     """
-    if os.name != "posix":
+    if sys.platform == "win32":
         return None
     folder = os.path.realpath(os.fspath(path))
     chain = _chain(folder)

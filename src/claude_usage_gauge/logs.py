@@ -134,7 +134,7 @@ class _PrivateRotatingFileHandler(RotatingFileHandler):
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             os.close(fd)
             raise OSError(f"{self.baseFilename} is not a regular file")
-        if os.name == "posix":
+        if sys.platform != "win32":
             # A file made before (or by another tool) may be wider; narrow it.
             os.fchmod(fd, 0o600)
         # Always append: rotation needs it, and the base class forces it whenever maxBytes is set.

@@ -33,7 +33,7 @@ def test_enable_writes_the_quoted_path_under_our_value_name() -> None:
     status = entry(registry).enable()
 
     assert registry.values == {"claude-usage-gauge": subprocess.list2cmdline([GUI])}
-    assert split_command_line(registry.values["claude-usage-gauge"]) == [GUI]
+    assert split_command_line(str(registry.values["claude-usage-gauge"])) == [GUI]
     assert status.state is AutostartState.ENABLED
     assert GUI in status.detail
     assert RUN_KEY in status.location
@@ -79,7 +79,7 @@ def test_a_python_command_with_arguments_round_trips() -> None:
 
     entry(registry, command).enable()
 
-    value = registry.values[VALUE_NAME]
+    value = str(registry.values[VALUE_NAME])
     assert split_command_line(value) == command
     assert entry(registry, command).status().state is AutostartState.ENABLED
 

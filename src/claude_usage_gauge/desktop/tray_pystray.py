@@ -13,12 +13,18 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from claude_usage_gauge import APP_NAME
 from claude_usage_gauge.core.menu import Entry, MenuContext
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.desktop.tray import APP_TOPIC, Action, Frame, Tray, TrayUnavailable
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+    from claude_usage_gauge.core.gauge import GaugeView
+    from claude_usage_gauge.desktop.autostart._windows import RegistryKey
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +42,26 @@ class PystrayTray(Tray):
         on_ready: Callable[[], None],
         *,
         backend: str = "",
+        theme_key: RegistryKey | None = None,
     ) -> None:
         super().__init__(settings, actions, context, on_ready)
         self._backend = backend
         self._icon: Any = None
         self._pystray: Any = None
         self._stop_requested = False
+        # The taskbar's light/dark setting, on Windows; read again at every redraw.
+        self._theme_key = theme_key
+
+    def _tray_image(self, gauge: GaugeView) -> Image:
+        """The icon for this OS's tray: on Windows every taskbar size, inked for its theme."""
+        if sys.platform == "win32" or self._theme_key is not None:
+            from claude_usage_gauge.desktop import windows_theme
+
+            key = self._theme_key or windows_theme.default_personalize_key()
+            return windows_theme.taskbar_icon(
+                lambda size: self.icon(gauge, size), monochrome=self.mono, key=key
+            )
+        return self.icon(gauge, ICON_SIZE)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -61,7 +81,7 @@ class PystrayTray(Tray):
         frame = self.starting_frame()
         self._icon = pystray.Icon(
             APP_NAME,
-            icon=self.icon(frame.gauge, ICON_SIZE),
+            icon=self._tray_image(frame.gauge),
             title="Claude usage · starting…",
             menu=self._to_pystray(self.menu_entries(frame)),
         )
@@ -92,7 +112,7 @@ class PystrayTray(Tray):
         icon = self._icon
         if icon is None:
             return
-        image = self.icon(frame.gauge, ICON_SIZE)
+        image = self._tray_image(frame.gauge)
         menu = self._to_pystray(self.menu_entries(frame))
         text = frame.tooltip
 

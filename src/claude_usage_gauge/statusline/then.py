@@ -6,6 +6,7 @@ overruns. Never allowed to break our line or Claude Code's.
 from __future__ import annotations
 
 import os
+import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ def _kill_tree(process: subprocess.Popen[bytes]) -> None:
     import subprocess
 
     try:
-        if os.name == "posix":
+        if sys.platform != "win32":  # a platform check mypy understands, unlike os.name
             import signal
 
             os.killpg(process.pid, signal.SIGKILL)

@@ -12,6 +12,7 @@ import logging
 import os
 import select
 import socket
+import sys
 import time
 from collections import deque
 from collections.abc import Callable
@@ -112,6 +113,8 @@ class Connection:
             path = next(get_connectable_addresses(address))
         except (RuntimeError, ValueError, StopIteration) as exc:
             raise BusError(f"unusable bus address {address!r}") from exc
+        if sys.platform == "win32":
+            raise BusError("there is no D-Bus session bus on Windows")
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             sock.settimeout(timeout)
