@@ -102,6 +102,11 @@ SCENARIOS = [
     Scenario("workday, API only", summary=_workday),
     Scenario("workday, Claude Code hooks", hooks=True, summary=_workday_hooks),
     Scenario(
+        "workday, /usage every 20 min",
+        claude_cache=True,
+        summary=_per_day("workday, user runs /usage now and then (Claude Code's cache)"),
+    ),
+    Scenario(
         "workday, statusline while active",
         statusline=True,
         summary=_per_day("workday with the statusline bridge"),

@@ -83,6 +83,9 @@ class Scenario:
     all_day: bool = False  # the numbers move all day, not 9-13 and 14-18
     statusline: bool = False  # Claude Code's statusline feeds the bridge while active
     hooks: bool = False  # a hook records each turn's end (every 2 minutes while active)
+    # The user runs /usage in Claude Code every 20 minutes while active: its answer is cached
+    # in Claude Code's state file, which the store reads at no cost.
+    claude_cache: bool = False
     manual_every_minute: bool = False  # a script runs `status --refresh` every minute
     storm: tuple[datetime, datetime] | None = None  # 429 with retry-after 0
     retry_until: datetime | None = None  # 429 with a Retry-After to this moment
@@ -176,7 +179,7 @@ def run(scenario: Scenario) -> Result:
             return fetch_usage(base, token, at, timeout=2.0)
 
         def caller() -> Refresher:
-            store = Store(paths)  # a process of its own: its own parse cache
+            store = _store(paths, home, lambda: now[0])  # a process of its own: its own cache
             return Refresher(
                 store, settings(), home, fetch=counted, clock=lambda: now[0], jitter=lambda: 0.5
             )
@@ -199,12 +202,14 @@ def run(scenario: Scenario) -> Result:
                 _bridge(paths, truth_now(), at)
             if scenario.hooks and busy and at.minute % 2 == 0 and at.second == 0:
                 _hook(paths, at)
+            if scenario.claude_cache and busy and at.minute % 20 == 0 and at.second == 0:
+                _claude_cache(home, answer(truth_now(), at), at)
             if scenario.manual_every_minute and at.second == 0:
                 status.refresh(manual=True)
             elif 9 <= at.hour < 18 and at.minute % 15 == 0 and at.second == 0:
                 status.refresh()
             # The tray's poller: when due, on a new sign-in, or when another process wrote.
-            look = (credentials_signature(home), *_mtimes(paths))
+            look = (credentials_signature(home), *_mtimes(paths, home))
             if tray_due is None or at >= tray_due or look != seen:
                 outcome = tray.refresh()
                 tray_due = (
@@ -216,7 +221,7 @@ def run(scenario: Scenario) -> Result:
                         else DAY + timedelta(days=2)
                     )
                 )
-                look = (credentials_signature(home), *_mtimes(paths))
+                look = (credentials_signature(home), *_mtimes(paths, home))
             seen = look
             state = tray.current_state()
             shown = state.snapshot
@@ -260,9 +265,25 @@ def _hook(paths: AppPaths, at: datetime) -> None:
         Store(paths).update(lambda state: state.with_activity(at))
 
 
-def _mtimes(paths: AppPaths) -> tuple[int | None, ...]:
+def _store(paths: AppPaths, home: ClaudeHome, clock: Callable[[], datetime]) -> Store:
+    """The store as the tray and `status` open it: with Claude Code's cached /usage folded in
+    (older code has no such source, and reads only its own files)."""
+    try:
+        from claude_usage_gauge.sources.claude_state import ClaudeCodeCache
+    except ImportError:
+        return Store(paths)
+    return Store(paths, ClaudeCodeCache(home.state_file), clock=clock)
+
+
+def _claude_cache(home: ClaudeHome, reply: Reply, at: datetime) -> None:
+    """What Claude Code's /usage leaves in its state file: the endpoint's answer, with when."""
+    cache = {"fetchedAtMs": int(at.timestamp() * 1000), "utilization": reply.body}
+    home.state_file.write_text(json.dumps({"numStartups": 3, "cachedUsageUtilization": cache}))
+
+
+def _mtimes(paths: AppPaths, home: ClaudeHome) -> tuple[int | None, ...]:
     times: list[int | None] = []
-    for path in (paths.store_file, paths.bridge_file):
+    for path in (paths.store_file, paths.bridge_file, home.state_file):
         try:
             times.append(path.stat().st_mtime_ns)
         except OSError:
