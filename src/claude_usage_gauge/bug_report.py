@@ -14,7 +14,7 @@ from datetime import datetime
 from claude_usage_gauge import __version__
 from claude_usage_gauge.core.errors import UsageError
 from claude_usage_gauge.core.guidance import clock
-from claude_usage_gauge.core.report import ReportFacts, build_report
+from claude_usage_gauge.core.report import ReportFacts, build_report, without_home
 from claude_usage_gauge.core.schedule import Decision
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.core.state import State
@@ -82,7 +82,8 @@ def gather_report(
         sources=source_lines(store, state, now),
     )
     view = build_view(state, now, settings)
-    return build_report(view, now, facts, state.request_log)
+    text = build_report(view, now, facts, state.request_log)
+    return without_home(text, os.path.expanduser("~"))
 
 
 def source_lines(store: Store, state: State, now: datetime) -> tuple[str, ...]:

@@ -133,3 +133,14 @@ def test_request_ids_reach_doctor_and_the_report_which_names_no_path(
     assert str(home.root) not in text
     assert "Next request: " in text
     home.assert_clean(doctor, report)
+
+
+def test_the_report_of_a_signed_out_home_names_no_user(tmp_path: Path, fake: FakeUsageAPI) -> None:
+    """The problem's message names the credentials path; the report writes the home as ~."""
+    home = CliHome(tmp_path / "home", fake.url)
+    assert home.run("status").returncode == 1  # no sign-in: the problem is recorded
+    report = home.run("doctor", "--report")
+    assert report.returncode == 0
+    assert "no_credentials" in report.stdout
+    assert "~/.claude/.credentials.json" in report.stdout
+    assert str(home.root) not in report.stdout

@@ -110,3 +110,14 @@ def test_odd_request_records_are_dropped_not_fatal() -> None:
     again = State.from_json(raw)
     assert again is not None
     assert [r.request_id for r in again.request_log] == ["req_1"]
+
+
+def test_paths_under_the_home_are_written_from_tilde() -> None:
+    from claude_usage_gauge.core.report import without_home
+
+    text = "no sign-in in /home/ann/.claude/.credentials.json; see /home/annex/x and /tmp/y"
+    assert without_home(text, "/home/ann/") == (
+        "no sign-in in ~/.claude/.credentials.json; see /home/annex/x and /tmp/y"
+    )
+    assert without_home("C:\\Users\\ann\\.claude\\x", "C:\\Users\\ann") == "~\\.claude\\x"
+    assert without_home("/x/y", "/") == "/x/y"

@@ -2,8 +2,8 @@
 
 Versions, OS, plan, each window's numbers and times, the last problem, the last requests with
 their request ids and Retry-After, the schedule's answer, and which sources are fresh. Never the
-token and no path at all (so no user name): the shell hands in only these values. Times are in
-UTC, as support reads them.
+token, and the user's home written as `~` wherever a message names a path under it (so no user
+name). Times are in UTC, as support reads them.
 """
 
 from __future__ import annotations
@@ -30,6 +30,16 @@ class ReportFacts:
 
 def utc(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "-"
+
+
+def without_home(text: str, home: str) -> str:
+    """`text` with every path under `home` written from `~`."""
+    home = home.rstrip("/\\")
+    if len(home) < 2:  # "/" or "": nothing that names a user
+        return text
+    for separator in ("/", "\\"):
+        text = text.replace(home + separator, "~" + separator)
+    return text
 
 
 def build_report(
