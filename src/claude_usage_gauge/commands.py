@@ -82,12 +82,18 @@ def _setup_logging(name: str) -> None:
 
 
 def _print(text: str) -> None:
+    """A result: to stdout."""
     print(text, flush=True)
+
+
+def _error(text: str) -> None:
+    """An error or a refusal: to stderr, so a script reading stdout gets results only."""
+    print(text, file=sys.stderr, flush=True)
 
 
 def _confirm(question: str) -> bool:
     if not sys.stdin.isatty():
-        _print(f"{question} Not asked (no terminal): run again with --yes to confirm.")
+        _error(f"{question} Not asked (no terminal): run again with --yes to confirm.")
         return False
     try:
         answer = input(f"{question} [y/N] ")
@@ -115,8 +121,10 @@ def _status(as_json: bool, refresh: bool) -> int:
         # No request without a place to remember it: every run would ask the server again.
         from claude_usage_gauge.core.view import not_shared_output
 
+        # The JSON object is still the answer a script reads; in words it is a refusal.
+        say = _print if as_json else _error
         for line in not_shared_output(unshared, as_json, utc_now()):
-            _print(line)
+            say(line)
         return EXIT_NOTHING
     refresher = Refresher(store, settings, home, _secret_store())
     outcome = refresher.refresh(manual=refresh)
@@ -191,12 +199,16 @@ def _credentials(action: str, yes: bool) -> int:
     paths = _paths()
     store = _secret_store()
     if action == "list":
+        from claude_usage_gauge.local_time import stamp
+
         backups = list_backups(paths.backups_dir, store)
         if not backups:
-            _print(f"No credential backups (they would be in {paths.backups_dir}).")
-            return EXIT_NOTHING
-        for backup in backups:
-            _print(f"{backup.created_at.astimezone():%Y-%m-%d %H:%M}  {backup.label}")
+            # An empty list is an answer, not a failure: exit 0.
+            _print("No backups.")
+            _print(f"They would be in {paths.backups_dir}")
+            return EXIT_OK
+        for backup in backups:  # newest first: the one `restore` puts back
+            _print(f"{stamp(backup.created_at)}  {backup.contents}")
         return EXIT_OK
     try:
         if action == "reset":
@@ -215,13 +227,13 @@ def _credentials(action: str, yes: bool) -> int:
         _print(restored.next_steps)
         return EXIT_OK
     except NothingToDo as exc:
-        _print(str(exc))
+        _error(str(exc))
         return EXIT_NOTHING
     except UsageError as exc:  # the Keychain refused or is locked
-        _print(exc.message)
+        _error(exc.message)
         return EXIT_NOTHING
     except OSError as exc:
-        _print(f"Could not finish: {exc.strerror or exc}. Backups so far: {paths.backups_dir}")
+        _error(f"Could not finish: {exc.strerror or exc}. Backups so far: {paths.backups_dir}")
         return EXIT_NOTHING
 
 

@@ -6,11 +6,13 @@ and back without losing a byte.
 from __future__ import annotations
 
 import json
+import re
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -222,7 +224,7 @@ def test_reset_list_restore_round_trip(home: CliHome, fake: FakeUsageAPI) -> Non
     listed = home.run("credentials", "list")
     assert listed.returncode == 0
     (line,) = listed.stdout.splitlines()
-    assert "UTC (file)" in line
+    assert line.endswith("  (file)")
 
     # Signed out now: status says so and asks nobody.
     signed_out, data = home.status_json()
@@ -240,8 +242,8 @@ def test_reset_list_restore_round_trip(home: CliHome, fake: FakeUsageAPI) -> Non
     assert _backup_files(home) == []
 
     empty = home.run("credentials", "list")
-    assert empty.returncode == 1
-    assert "No credential backups" in empty.stdout
+    assert empty.returncode == 0
+    assert empty.stdout.splitlines()[0] == "No backups."
 
     back, fresh = home.status_json()
     assert back.returncode == 0
@@ -276,13 +278,17 @@ def test_nothing_to_reset_or_restore(tmp_path: Path, fake: FakeUsageAPI) -> None
         ]
     )
 
+    # Refusals go to stderr and fail; an empty list is an answer (stdout, success).
     assert reset.returncode == 1
-    assert reset.stdout.startswith("There is no Claude Code sign-in to reset")
-    assert str(home.credentials_path) in reset.stdout
+    assert reset.stdout == ""
+    assert reset.stderr.startswith("There is no Claude Code sign-in to reset")
+    assert str(home.credentials_path) in reset.stderr
     assert restore.returncode == 1
-    assert restore.stdout.startswith("There is no credentials backup to restore")
-    assert listed.returncode == 1
-    assert listed.stdout.startswith("No credential backups")
+    assert restore.stdout == ""
+    assert restore.stderr.startswith("There is no credentials backup to restore")
+    assert listed.returncode == 0
+    assert listed.stdout == f"No backups.\nThey would be in {home.backups_dir}\n"
+    assert listed.stderr == ""
     assert _backup_files(home) == []
     assert fake.request_count == 0
     home.assert_clean(reset, restore, listed)
@@ -295,7 +301,8 @@ def test_without_yes_and_without_a_terminal_nothing_happens(home: CliHome) -> No
     reset = home.run("credentials", "reset", input="y\n")
 
     assert reset.returncode == 1
-    assert "--yes" in reset.stdout
+    assert reset.stdout == ""
+    assert "--yes" in reset.stderr
     assert home.credentials_path.read_bytes() == original
     assert _backup_files(home) == []
 
@@ -304,8 +311,31 @@ def test_without_yes_and_without_a_terminal_nothing_happens(home: CliHome) -> No
     restore = home.run("credentials", "restore", input="y\n")
 
     assert restore.returncode == 1
-    assert "--yes" in restore.stdout
+    assert restore.stdout == ""
+    assert "--yes" in restore.stderr
     assert not home.credentials_path.exists()
     assert _backup_files(home) == [backup]
     assert backup.read_bytes() == original
     home.assert_clean(reset, restore)
+
+
+@pytest.mark.parametrize(
+    ("zone", "name"),
+    [("Europe/Berlin", r"CE(S)?T"), ("Asia/Kolkata", "IST"), ("America/Sao_Paulo", r"UTC-03")],
+)
+def test_list_shows_one_local_time_with_its_zone(home: CliHome, zone: str, name: str) -> None:
+    assert home.run("credentials", "reset", "--yes").returncode == 0
+    (backup,) = _backup_files(home)
+
+    listed = home.run("credentials", "list", env={"TZ": zone})
+
+    assert listed.returncode == 0, listed.stderr
+    (line,) = listed.stdout.splitlines()
+    match = re.fullmatch(rf"(\d{{4}}-\d\d-\d\d \d\d:\d\d) ({name})  \(file\)", line)
+    assert match is not None, line
+    # The backup's own name holds its UTC time: the line is that moment in the named zone.
+    made = datetime.strptime(backup.name[len("credentials-") :][:15], "%Y%m%dT%H%M%S")
+    expected = made.replace(tzinfo=UTC).astimezone(ZoneInfo(zone))
+    assert match[1] == f"{expected:%Y-%m-%d %H:%M}"
+    assert "UTC" not in line or zone == "America/Sao_Paulo"  # one timestamp, not two
+    home.assert_clean(listed)

@@ -111,6 +111,8 @@ def test_settings_we_do_not_understand_are_left_as_they_are(home: CliHome, conte
 
     assert proc.returncode == 1
     assert path.read_text() == content
+    assert proc.stdout == ""  # the refusal is an error: on stderr
+    assert "left unchanged" in proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     assert list(path.parent.glob("settings.json.*")) == []
 

@@ -63,11 +63,11 @@ def test_a_reset_killed_midway_leaves_nothing_to_restore(tmp_path: Path) -> None
     assert [p.stat().st_size for p in placeholders] == [0]  # what the kill left behind
 
     listed = home.run("credentials", "list")
-    assert listed.returncode == 1
-    assert "No credential backups" in listed.stdout
+    assert listed.returncode == 0
+    assert listed.stdout.startswith("No backups.\n")
     restore = home.run("credentials", "restore", "--yes")
     assert restore.returncode == 1
-    assert "no credentials backup to restore" in restore.stdout
+    assert "no credentials backup to restore" in restore.stderr
     # The working sign-in was not moved aside, nor replaced by the empty file.
     assert signature(home.credentials_path) == before
 
@@ -109,7 +109,8 @@ def test_restore_refuses_a_backup_that_is_not_a_sign_in(tmp_path: Path, content:
     restore = home.run("credentials", "restore", "--yes")
     assert restore.returncode == 1
     if content:
-        assert "not a Claude Code sign-in" in restore.stdout
+        assert "not a Claude Code sign-in" in restore.stderr
+    assert restore.stdout == ""
     assert signature(home.credentials_path) == before
     assert sorted(p.name for p in home.backups_dir.iterdir()) == ([bad.name] if content else [])
     home.assert_clean(restore)

@@ -63,9 +63,9 @@ def test_reset_refuses_a_data_folder_owned_by_another_user(tmp_path: Path) -> No
     os.chown(data_dir, SECOND_UID, SECOND_UID)
     reset = home.run("credentials", "reset", "--yes")
     assert reset.returncode == 1
-    assert str(data_dir) in reset.stdout
-    assert "belongs to nobody" in reset.stdout
-    assert "chown -R root" in reset.stdout  # the fix, in one line
+    assert str(data_dir) in reset.stderr
+    assert "belongs to nobody" in reset.stderr
+    assert "chown -R root" in reset.stderr  # the fix, in one line
     assert signature(home.credentials_path) == before
     assert list(data_dir.iterdir()) == []
     home.assert_clean(reset)
@@ -80,8 +80,8 @@ def test_reset_refuses_a_world_writable_folder_on_the_way(tmp_path: Path) -> Non
     share.chmod(0o777)
     reset = home.run("credentials", "reset", "--yes")
     assert reset.returncode == 1
-    assert f"The folder {share} can be changed by any user" in reset.stdout
-    assert f"chmod o-w {share}" in reset.stdout
+    assert f"The folder {share} can be changed by any user" in reset.stderr
+    assert f"chmod o-w {share}" in reset.stderr
     assert signature(home.credentials_path) == before
     assert list(share.iterdir()) == []
 
@@ -140,7 +140,7 @@ def test_after_a_root_run_the_user_is_told_the_folder_and_the_fix() -> None:
         assert fake.request_count == 1  # asked for, it is made, and shown
     fix = f"sudo chown -R nobody {home.state_dir}"
     assert status.returncode == 1
-    assert fix in status.stdout
+    assert fix in status.stderr  # a refusal: on stderr
     assert fix in doctor.stdout
     assert refreshed.returncode == 0, refreshed.stdout + refreshed.stderr
     assert "5-hour session" in refreshed.stdout

@@ -68,7 +68,13 @@ def run(path: Path, action: str) -> tuple[int, str]:
     out = StringIO()
     home = ClaudeHome.at(path.parent)
     code = install_command(
-        action, dry_run=False, home=home, state_dir=STATE_DIR, program=PROGRAM, stdout=out
+        action,
+        dry_run=False,
+        home=home,
+        state_dir=STATE_DIR,
+        program=PROGRAM,
+        stdout=out,
+        stderr=out,
     )
     return code, out.getvalue()
 

@@ -56,6 +56,8 @@ class Backup:
     keychain_item: str | None  # account of the backup item in service BACKUP_SERVICE
     created_at: datetime
     label: str
+    # What it holds, as the label ends: "(file)", "#2 (file + Keychain)".
+    contents: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,6 +377,7 @@ def _backup(
         keychain_item=stem if keychain else None,
         created_at=created_at,
         label=f"{created_at:%Y-%m-%d %H:%M:%S} UTC{number} ({kinds})",
+        contents=f"{number.strip()} ({kinds})".strip(),
     )
 
 

@@ -43,12 +43,14 @@ def change_settings(
     dry_run: bool,
     what: str,
     stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
     restores: Planner | None = None,
 ) -> int:
     """Apply `plan` to the settings in `path`: 0 when done (or nothing to do), 1 when the file
-    was left as it was, with the reason. `what` names the change for the log; `restores` is the
-    plan this one undoes, if any."""
+    was left as it was, with the reason (on stderr). `what` names the change for the log;
+    `restores` is the plan this one undoes, if any."""
     out = stdout or sys.stdout
+    err = stderr or sys.stderr
     exact: bytes | None = None
     try:
         current = cs.read_settings(path)
@@ -70,10 +72,10 @@ def change_settings(
                 saved.unlink(missing_ok=True)
             raise
     except cs.SettingsError as exc:
-        out.write(f"{exc}\n")
+        err.write(f"{exc}\n")
         return 1
     except OSError as exc:
-        out.write(f"Nothing was changed in {path}: {exc.strerror or exc}\n")
+        err.write(f"Nothing was changed in {path}: {exc.strerror or exc}\n")
         return 1
     log.info("%s: %s changed (backup %s)", what, path, saved)
     out.write(planned.message + "\n")

@@ -21,6 +21,7 @@ def install_command(
     state_dir: str,
     program: list[str] | None = None,
     stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
 ) -> int:
     """`statusline install|uninstall [--dry-run]`: edit Claude Code's settings, with a backup.
 
@@ -49,5 +50,11 @@ def install_command(
     # Uninstall undoes install: the very bytes from before come back if nothing else changed.
     undoes = install if action == "uninstall" else None
     return change_settings(
-        path, plan, dry_run=dry_run, what=f"statusline {action}", stdout=stdout, restores=undoes
+        path,
+        plan,
+        dry_run=dry_run,
+        what=f"statusline {action}",
+        stdout=stdout,
+        stderr=stderr,
+        restores=undoes,
     )
