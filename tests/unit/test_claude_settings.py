@@ -200,8 +200,8 @@ def test_invalid_json_is_refused_and_untouched(env: dict[str, str]) -> None:
     for action in ("install", "uninstall"):
         result = cli(env, action)
         assert result.returncode == 1
-        assert "is not valid JSON (line 2" in result.stdout
-        assert "left unchanged" in result.stdout
+        assert "is not valid JSON (line 2" in result.stderr
+        assert "left unchanged" in result.stderr
         assert "Traceback" not in result.stderr
     assert path.read_bytes() == broken
     assert backups(path) == []
