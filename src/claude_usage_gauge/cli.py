@@ -37,7 +37,21 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("tray", help="run the tray icon (the default)")
 
-    status = sub.add_parser("status", help="show usage (from the shared store when fresh)")
+    status = sub.add_parser(
+        "status",
+        help="show usage (from the shared store when fresh)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "exit status:\n"
+            "  0  usage shown\n"
+            "  1  no usage to show (not signed in, nothing fetched yet, state folder unusable)\n"
+            "  2  wrong command line\n"
+            "  3  --refresh sent no request: the server's rate limit or this hour's request\n"
+            "     budget holds it back; stderr says until when, the stored usage is shown\n"
+            "\n"
+            "Times are local (the last line names the zone); errors and refusals go to stderr."
+        ),
+    )
     status.add_argument("--json", action="store_true", help="print one JSON object")
     status.add_argument(
         "--refresh", action="store_true", help="ask the server now (still honours rate limits)"

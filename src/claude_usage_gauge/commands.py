@@ -8,14 +8,19 @@ import sys
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from datetime import datetime
 
     from claude_usage_gauge.core.settings import Settings
     from claude_usage_gauge.paths import AppPaths
+    from claude_usage_gauge.refresh import Outcome
     from claude_usage_gauge.sources.claude_home import ClaudeHome
     from claude_usage_gauge.sources.keychain import SecretStore
 
 EXIT_OK = 0
 EXIT_NOTHING = 1
+# `status --refresh` sent no request: the server's rate limit or the hourly budget holds it
+# back until the time stated on stderr. Whatever is stored is still shown.
+EXIT_NOT_SENT = 3
 
 
 def run(command: str, args: argparse.Namespace) -> int:
@@ -130,6 +135,9 @@ def _status(as_json: bool, refresh: bool) -> int:
     outcome = refresher.refresh(manual=refresh)
     now = utc_now()
     view = build_view(outcome.state, now, settings)
+    held = _held_back(outcome, now) if refresh else None
+    if held is not None:
+        _error(held)
     if as_json:
         _print(json.dumps(status_json(view), ensure_ascii=False))
     else:
@@ -147,7 +155,45 @@ def _status(as_json: bool, refresh: bool) -> int:
             lines += ["What to do:", *(f"  - {step}" for step in help_steps(view.error.kind))]
         for line in lines:
             _print(line)
+        if view.usage is not None:
+            from claude_usage_gauge.local_time import current_zone
+
+            _print(f"Times are local ({current_zone()}).")
+    if held is not None and outcome.decision is not None and outcome.decision.at is not None:
+        return EXIT_NOT_SENT
     return EXIT_OK if view.usage is not None else EXIT_NOTHING
+
+
+# What held a manual refresh back (the schedule's reasons), said to the person who asked.
+_HELD_BECAUSE = {
+    "rate limited": "the server asked us to wait (rate limited)",
+    "hourly request budget used up": "this hour's requests are used up (so a loop cannot "
+    "get the account rate limited)",
+    "waiting for new credentials": "the server refused this sign-in",
+    "manual refresh just happened": "a refresh went out moments ago",
+}
+
+
+def _held_back(outcome: Outcome, now: datetime) -> str | None:
+    """Why `status --refresh` sent no request and when the next may go; None when it sent one,
+    or when a refresh made moments ago (by another process, too) already brought its answer."""
+    from claude_usage_gauge.local_time import clock
+
+    decision = outcome.decision
+    if outcome.requested or decision is None or decision.allows(now):
+        return None  # sent, or stopped before the schedule (the credentials: status says why)
+    state = outcome.state
+    if (
+        decision.reason == "manual refresh just happened"
+        and state.snapshot is not None
+        and state.last_manual is not None
+        and state.snapshot.fetched_at >= state.last_manual
+    ):
+        return None
+    why = _HELD_BECAUSE.get(decision.reason, decision.reason)
+    if decision.at is None:
+        return f"No request was sent: {why}. The next one goes once you sign in again."
+    return f"No request was sent: {why}. The next one may go at {clock(decision.at, now)}."
 
 
 def _doctor() -> int:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from claude_usage_gauge.core.schedule import BURST
 from claude_usage_gauge.core.state import State
@@ -39,13 +40,18 @@ def test_past_the_budget_a_manual_refresh_waits_and_says_until_when(tmp_path: Pa
         since = datetime.now(UTC) - timedelta(minutes=3)
         store_of(home).update(with_requests(BURST * 2, since, timedelta(seconds=20)))
 
-        refused = home.run("status", "--refresh")
+        refused = home.run("status", "--refresh", env={"TZ": "Asia/Kolkata"})
         home.assert_clean(refused)
-        assert refused.returncode == 0
+        assert refused.returncode == 3  # no request sent: documented in `status --help`
         assert api.request_count == 0
-        stated = re.search(r"Next manual refresh (\d\d):(\d\d) \(hourly limit\)", refused.stdout)
-        assert stated is not None, refused.stdout
-        local_now = datetime.now().astimezone()
+        assert "5-hour session: 42 %" in refused.stdout  # the stored numbers still show
+        stated = re.fullmatch(
+            r"No request was sent: this hour's requests are used up \(.*\)\. "
+            r"The next one may go at (\d\d):(\d\d) IST\.\n",
+            refused.stderr,
+        )
+        assert stated is not None, refused.stderr
+        local_now = datetime.now(ZoneInfo("Asia/Kolkata"))
         at = local_now.replace(hour=int(stated[1]), minute=int(stated[2]))
         # Later, by the refill time of the requests owed (a minute's rounding; midnight aside).
         wait = (at - local_now).total_seconds()
@@ -63,5 +69,7 @@ def test_within_the_budget_a_manual_refresh_is_instant(tmp_path: Path) -> None:
         sent = home.run("status", "--refresh")
         home.assert_clean(sent)
         assert api.request_count == 1
+        assert sent.returncode == 0
+        assert sent.stderr == ""
         assert "Next manual refresh" not in sent.stdout
         assert "Next check" in sent.stdout

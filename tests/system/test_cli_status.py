@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -463,11 +464,47 @@ def test_rate_limit_holds_even_a_manual_refresh(home: CliHome, fake: FakeUsageAP
     second, data2 = home.status_json("--refresh")
     third, data3 = home.status_json()
     assert fake.request_count == 1
-    for proc, data in ((second, data2), (third, data3)):
-        assert proc.returncode == 1
+    assert second.returncode == 3  # asked to refresh, sent nothing: its own exit status
+    assert third.returncode == 1
+    assert "No request was sent: the server asked us to wait" in second.stderr
+    for data in (data2, data3):
         assert error_kind(data) == "rate_limited"
         assert data["error"]["retry_at"] == data1["error"]["retry_at"]  # type: ignore[index]
     home.assert_clean(first, second, third)
+
+
+def test_a_refresh_held_by_a_rate_limit_says_so_and_until_when(
+    tmp_path: Path, seeded: Seeded
+) -> None:
+    retry_at = datetime.now(UTC) + timedelta(minutes=40)
+    with FakeUsageAPI([rate_limited(_http_date(retry_at))]) as fake:
+        home = seeded.home.clone(tmp_path / "home", fake.url)
+        limited = home.run("status", "--refresh")  # sent, and answered with a 429
+        assert fake.request_count == 1
+        berlin = {"TZ": "Europe/Berlin"}
+        held = home.run("status", "--refresh", env=berlin)
+        plain = home.run("status", env=berlin)
+        _, data = home.status_json()
+        assert fake.request_count == 1
+
+    assert limited.returncode == 0
+    assert limited.stderr == ""
+    assert held.returncode == 3
+    # Said on stderr, in local time with its zone: when the schedule lets the next one go.
+    stored = parse_time(data["error"]["retry_at"])  # type: ignore[index]
+    local = stored.astimezone(ZoneInfo("Europe/Berlin"))
+    assert stored >= retry_at.replace(microsecond=0)
+    assert held.stderr == (
+        "No request was sent: the server asked us to wait (rate limited). "
+        f"The next one may go at {local:%H:%M} {local.tzname()}.\n"
+    )
+    # The answer a script reads is still the status, on stdout; the zone is named once.
+    assert "5-hour session: 42 %" in held.stdout
+    assert held.stdout.splitlines()[-1] == f"Times are local ({local.tzname()})."
+    # A plain `status` asked for no refresh: nothing was held back, nothing said on stderr.
+    assert plain.returncode == 0
+    assert plain.stderr == ""
+    home.assert_clean(limited, held, plain)
 
 
 def test_rate_limit_keeps_showing_stale_data(tmp_path: Path, seeded: Seeded) -> None:
@@ -480,8 +517,8 @@ def test_rate_limit_keeps_showing_stale_data(tmp_path: Path, seeded: Seeded) -> 
         results = [home.status_json(), home.status_json("--refresh")]
 
         assert fake.request_count == 1
-    for proc, data in results:
-        assert proc.returncode == 0, proc.stdout
+    assert [proc.returncode for proc, _ in results] == [0, 3]
+    for _, data in results:
         assert data["stale"] is True
         assert percents(data) == FLAT
         assert error_kind(data) == "rate_limited"
@@ -503,6 +540,10 @@ def test_unauthorized_waits_for_new_credentials(
     for proc, again in held:
         assert proc.returncode == 1
         assert error_kind(again) == "unauthorized"
+    assert held[1][0].stderr == (
+        "No request was sent: the server refused this sign-in. "
+        "The next one goes once you sign in again.\n"
+    )
 
     # Claude Code signs in again (or refreshes): the very next status asks at once.
     home.write_credentials(SECOND_TOKEN if new_token else TOKEN)
