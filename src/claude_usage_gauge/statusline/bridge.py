@@ -22,6 +22,7 @@ from claude_usage_gauge.statusline.line import (
     combine,
     newest_known,
     render_line,
+    template_problem,
     windows_from_rate_limits,
 )
 from claude_usage_gauge.statusline.stdin import STDIN_LIMIT, read_stdin
@@ -178,20 +179,39 @@ def _silence_stdout() -> None:
         pass
 
 
+def _warn_template(template: str, stderr: TextIO | None) -> None:
+    try:
+        problem = template_problem(template)
+        if problem is not None:
+            # The template's own words are quoted: escaped, as every other message we print.
+            from claude_usage_gauge.core.text import clean
+
+            err = stderr or sys.stderr
+            err.write(f"claude-usage-gauge statusline: {clean(problem, 600)}\n")
+            err.flush()
+    except Exception:  # noqa: S110 - a warning that cannot be written must not stop the line
+        pass
+
+
 def bridge_command(
     template: str | None = None,
     then_cmd: str | None = None,
     *,
     stdin: BinaryIO | None = None,
     stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
     now: float | None = None,
     state_dir: str | os.PathLike[str] | None = None,
 ) -> int:
     """Read Claude Code's JSON, record its numbers, print our line after the user's. Exit 0.
 
-    `now` is epoch seconds; `state_dir` defaults to the app's (found with platformdirs).
+    `now` is epoch seconds; `state_dir` defaults to the app's (found with platformdirs). A
+    `template` we cannot use is told once on stderr (which Claude Code does not show in its
+    status line), and the default line is printed instead.
     """
     out = stdout
+    if template:
+        _warn_template(template, stderr)
     try:
         data = read_stdin(stdin)
         # Started first so it runs while we read and write our files.

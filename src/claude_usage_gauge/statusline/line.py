@@ -149,6 +149,36 @@ def render_line(known: Known | None, now: float, template: str | None = None) ->
     return default_line(fields)
 
 
+class _Asked(dict[str, str]):
+    """The template's fields, noting every name it asks for that is not one of them."""
+
+    def __init__(self) -> None:
+        super().__init__(dict.fromkeys(FIELDS, ""))
+        self.unknown: list[str] = []
+
+    def __missing__(self, key: str) -> str:
+        if key not in self.unknown:
+            self.unknown.append(key)
+        return ""
+
+
+def template_problem(template: str) -> str | None:
+    """What is wrong with a `--format` template, in one sentence for stderr; None when it is
+    fine. Checked once per run, whether or not there are numbers to show."""
+    asked = _Asked()
+    try:
+        template.format_map(asked)
+    except Exception as exc:  # a user's template: whatever it does wrong is told, not raised
+        reason = str(exc) or type(exc).__name__
+        return f"--format could not be used ({reason}); the default line is shown."
+    if not asked.unknown:
+        return None
+    names = ", ".join(f"{{{name}}}" for name in asked.unknown)
+    known = ", ".join(f"{{{name}}}" for name in FIELDS)
+    field = "field" if len(asked.unknown) == 1 else "fields"
+    return f"--format: unknown {field} {names}; the default line is shown. Known fields: {known}."
+
+
 def combine(theirs: str | None, ours: str) -> str:
     """Their output first; ours beside a one-line output, or under a multi-line one."""
     theirs = (theirs or "").rstrip("\r\n")
