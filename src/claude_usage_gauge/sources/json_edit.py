@@ -105,14 +105,28 @@ def dumps(
     return text
 
 
+def _newline(text: str) -> str:
+    """The file's line break: a file written on Windows ends its lines with CR LF, and the
+    lines we add must too, or an editor shows them as changed (or mixed)."""
+    first = text.find("\n")
+    return "\r\n" if first > 0 and text[first - 1] == "\r" else "\n"
+
+
 def _render(
-    value: object, multiline: bool, indent: str, unit: str, separators: tuple[str, str]
+    value: object,
+    multiline: bool,
+    indent: str,
+    unit: str,
+    separators: tuple[str, str],
+    *,
+    newline: str = "\n",
 ) -> str:
     """`value` laid out like the object it goes into: over several lines (at `indent`, nested
-    by `unit`) if that object is, else on one line with the object's own separators."""
+    by `unit`, each ended by `newline`) if that object is, else on one line with the object's
+    own separators."""
     if multiline and isinstance(value, dict | list) and value:
         return dumps(value, indent=unit, separators=(",", separators[1])).replace(
-            "\n", "\n" + indent
+            "\n", newline + indent
         )
     return dumps(value, separators=separators)
 
@@ -134,14 +148,16 @@ def set_member(text: str, path: tuple[str, ...], key: str, value: object) -> str
     member = obj.last(key)
     multiline = "\n" in text[obj.open : obj.close]
     separators = _separators(text, obj)
+    nl = _newline(text)
     if member is not None:
         indent = _line_indent(text, member.start)
-        shown = _render(value, multiline, indent, _unit(text, obj, indent), separators)
+        shown = _render(value, multiline, indent, _unit(text, obj, indent), separators, newline=nl)
         return text[: member.value[0]] + shown + text[member.value[1] :]
     if not obj.items:
         outer = _line_indent(text, obj.open)
-        entry = f"{dumps(key)}: {_render(value, True, outer + '  ', '  ', (', ', ': '))}"
-        return f"{text[: obj.open + 1]}\n{outer}  {entry}\n{outer}{text[obj.close :]}"
+        shown = _render(value, True, outer + "  ", "  ", (", ", ": "), newline=nl)
+        entry = f"{dumps(key)}: {shown}"
+        return f"{text[: obj.open + 1]}{nl}{outer}  {entry}{nl}{outer}{text[obj.close :]}"
     last = obj.items[-1]
     if len(obj.items) > 1:
         # The layout between two members: the spaces after a comma, up to the next key.
@@ -149,7 +165,7 @@ def set_member(text: str, path: tuple[str, ...], key: str, value: object) -> str
     else:
         gap = text[obj.open + 1 : last.start]
     indent = _line_indent(text, last.start)
-    shown = _render(value, multiline, indent, _unit(text, obj, indent), separators)
+    shown = _render(value, multiline, indent, _unit(text, obj, indent), separators, newline=nl)
     end = last.value[1]
     return f"{text[:end]},{gap}{dumps(key)}{separators[1]}{shown}{text[end:]}"
 
