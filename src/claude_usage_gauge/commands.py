@@ -146,6 +146,10 @@ def _status(as_json: bool, refresh: bool) -> int:
             lines = ["No usage yet."]
         from claude_usage_gauge.core.errors import ErrorKind
 
+        if view.error is not None and view.error.kind == ErrorKind.CONFIG:
+            # The settings problem's full text is the very next line: no "see the log".
+            lines = [line.removesuffix("; see the log") for line in lines]
+
         # The cure, when nothing shows or when the numbers and the refusal disagree.
         if view.error is not None and (
             view.usage is None or view.error.kind == ErrorKind.OUT_OF_EXTRA_USAGE

@@ -195,3 +195,35 @@ def save_setting(path: Path, settings: Settings, **changes: object) -> Settings:
 
 def _literal(text: str) -> Callable[[re.Match[str]], str]:
     return lambda _match: text
+
+
+# Where a setting's value came from (see `setting_origins`).
+FROM_FILE, FROM_ENV, DEFAULT, NOT_USED = "file", "env", "default", "not used"
+
+
+def setting_origins(path: Path, settings: Settings) -> dict[str, str]:
+    """For `doctor`: where each setting's value came from. FROM_FILE, FROM_ENV (api_base from
+    CLAUDE_USAGE_GAUGE_API_BASE, which wins over the file), DEFAULT (not in the file, or the
+    file could not be read), or NOT_USED (in the file, but refused: a settings problem says
+    why, and the default or the nearest allowed value is used)."""
+    import tomllib
+
+    from claude_usage_gauge.files import read_regular
+
+    try:
+        raw = tomllib.loads(read_regular(path, MAX_SETTINGS_BYTES, ours=True).decode("utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        raw = {}
+    pair = ("warn_percent", "critical_percent")
+    origins: dict[str, str] = {}
+    for name in _WRITABLE:
+        if name == "api_base" and settings.api_base_from_env:
+            origins[name] = FROM_ENV
+            continue
+        if name not in raw:
+            origins[name] = DEFAULT
+            continue
+        # Checked alone (the two thresholds together): does the file's own value stand?
+        alone = {k: raw[k] for k in pair if k in raw} if name in pair else {name: raw[name]}
+        origins[name] = NOT_USED if _validated(alone)[1] else FROM_FILE
+    return origins

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from claude_usage_gauge import __version__
-from claude_usage_gauge.core.errors import UsageError
+from claude_usage_gauge.core.errors import ErrorKind, Problem, UsageError
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.core.text import clean
 from claude_usage_gauge.logs import mask_secrets
@@ -20,9 +20,10 @@ from claude_usage_gauge.sources.keychain import SecretStore
 def report(
     paths: AppPaths, home: ClaudeHome, settings: Settings, secret_store: SecretStore | None
 ) -> list[str]:
-    from claude_usage_gauge.core.guidance import clock, headline, help_steps
+    from claude_usage_gauge.core.guidance import help_steps
     from claude_usage_gauge.core.view import duration
     from claude_usage_gauge.desktop.tray_backend import probe_backend
+    from claude_usage_gauge.local_time import clock, stamp
     from claude_usage_gauge.refresh import Refresher, utc_now
     from claude_usage_gauge.sources.credentials import (
         check_usable,
@@ -37,6 +38,7 @@ def report(
 
     lines.append("Credentials")
     token_fp: str | None = None
+    signed_in = False  # the sign-in reads fine and is usable now
     store = Store.for_home(paths, home)
     state = store.read()
     try:
@@ -49,7 +51,7 @@ def report(
         lines.append(f"  token: {creds.masked_token()}")
         if creds.expires_at is not None:
             left = creds.expires_at - now
-            when = f"{creds.expires_at.astimezone():%Y-%m-%d %H:%M}"
+            when = stamp(creds.expires_at)
             lines.append(
                 f"  expires: {when} (in {duration(left)})"
                 if left > timedelta(0)
@@ -64,6 +66,7 @@ def report(
         try:
             check_usable(creds, now)
             lines.append("  usable: yes")
+            signed_in = True
         except UsageError as exc:
             lines.append(f"  usable: no — {exc.message}")
         if state.salt:
@@ -72,10 +75,10 @@ def report(
         note = f"{LONG_LIVED_TOKEN_ENV} is set; that kind of token cannot read usage."
         lines.append(f"  note: {note}")
 
+    lines += ["", "Settings"]
+    refused = _settings_lines(lines, paths, settings)
+
     lines += ["", "Usage service"]
-    # A password in the address (refused for use, but still in the settings) is not shown.
-    lines.append(f"  API base: {mask_secrets(settings.api_base)}")
-    lines.append(f"  poll interval: {settings.poll_interval:g} s")
     if token_fp is not None:
         refresher = Refresher(store, settings, home, secret_store)
         signature = credentials_signature(home, secret_store)
@@ -83,37 +86,47 @@ def report(
         when = (
             "now"
             if decision.allows(now)
-            else ("when the credentials change" if decision.at is None else clock(decision.at))
+            else ("when the credentials change" if decision.at is None else clock(decision.at, now))
         )
-        lines.append(f"  next request: {when} ({decision.reason})")
+        reason = f" ({decision.reason})"
+        if refused is not None:
+            when, reason = "none until the API address is fixed", ""
+        lines.append(f"  next request: {when}{reason}")
     if state.snapshot is not None:
         lines.append(
-            f"  last usage: {state.snapshot.fetched_at.astimezone():%Y-%m-%d %H:%M} "
-            f"from {state.snapshot.source}"
+            f"  last usage: {stamp(state.snapshot.fetched_at)} from {state.snapshot.source}"
         )
-    if state.last_error is not None:
-        lines.append(f"  last error: {headline(state.last_error)}")
-        lines.append(f"    {state.last_error.message}")
-        lines += [f"    - {step}" for step in help_steps(state.last_error.kind)]
+    problem = state.last_error
+    settings_problem = problem is not None and problem.kind == ErrorKind.CONFIG
+    fixed = refused is None if settings_problem else signed_in
+    if problem is not None and problem.kind.found_locally and fixed:
+        # Found on this machine and fixed since: the next refresh forgets it (the state file
+        # still holds it until then), so it is not shown as if it stood.
+        what = "settings problem" if settings_problem else "sign-in problem"
+        lines.append(f"  last error: none (an earlier {what} is fixed since)")
+    elif problem is not None and settings_problem and problem.message == refused:
+        lines.append("  last error: Settings problem: the API base above is refused")
+        lines += [f"    - {step}" for step in help_steps(problem.kind)]
+    elif problem is not None:
+        lines.append(f"  last error: {_headline(problem)}")
+        lines.append(f"    {problem.message}")
+        lines += [f"    - {step}" for step in help_steps(problem.kind)]
     else:
         lines.append("  last error: none")
     # Request ids are what support asks for; failures especially.
     for record in state.request_log[-3:]:
-        retry = f", retry after {clock(record.retry_at)}" if record.retry_at else ""
+        retry = f", retry after {clock(record.retry_at, now)}" if record.retry_at else ""
         lines.append(
-            f"  request {clock(record.at)}: {record.result}, "
+            f"  request {clock(record.at, now)}: {record.result}, "
             f"id {record.request_id or '(none given)'}{retry}"
         )
 
     lines += ["", "Files"]
     lines.append(f"  state: {paths.store_file}")
-    lines.append(f"  settings: {paths.config_file}")
     lines.append(f"  logs: {paths.log_dir} (tray: {paths.log_file.name}, commands: cli.log)")
     lines.append(f"  credential backups: {paths.backups_dir}")
-    for problem in settings.problems:
-        lines.append(f"  settings problem: {problem}")
-    for problem in paths.folder_problems():
-        lines.append(f"  folder problem: {problem}")
+    for folder_problem in paths.folder_problems():
+        lines.append(f"  folder problem: {folder_problem}")
 
     backend = probe_backend()
     lines += ["", "Tray"]
@@ -123,3 +136,71 @@ def report(
     if backend.advice:
         lines.append(f"  advice: {backend.advice}")
     return lines
+
+
+# Each setting: its name in the settings file, how doctor names it, how its value reads.
+_SHOWN: tuple[tuple[str, str, str], ...] = (
+    ("api_base", "API base", "{}"),
+    ("poll_interval", "poll interval", "{:g} s"),
+    ("warn_percent", "warn at", "{:g} %"),
+    ("critical_percent", "critical at", "{:g} %"),
+    ("notifications", "notifications", "{}"),
+    ("notify_percents", "notify at", "{}"),
+    ("icon_style", "icon style", "{}"),
+)
+
+
+def _settings_lines(lines: list[str], paths: AppPaths, settings: Settings) -> str | None:
+    """Every setting, its value and where it came from, then the file's problems; appended to
+    `lines`. Returns why the API address is refused, or None when it is accepted."""
+    from claude_usage_gauge.config import (
+        API_BASE_ENV,
+        DEFAULT,
+        FROM_ENV,
+        FROM_FILE,
+        setting_origins,
+    )
+    from claude_usage_gauge.sources.api_base import validate_api_base
+
+    origins = setting_origins(paths.config_file, settings)
+    refused: str | None = None
+    try:
+        validate_api_base(settings.api_base)
+    except UsageError as exc:
+        refused = exc.message
+    exists = paths.config_file.exists()
+    lines.append(
+        f"  file: {paths.config_file}{'' if exists else ' (none: every setting is its default)'}"
+    )
+    whence = {
+        FROM_FILE: "from the settings file",
+        FROM_ENV: f"from {API_BASE_ENV}, which wins over the settings file",
+        DEFAULT: "default",
+    }
+    for name, label, shape in _SHOWN:
+        value = getattr(settings, name)
+        if name == "notify_percents":
+            value = ", ".join(f"{p:g} %" for p in value)
+        elif name == "notifications":
+            value = "on" if value else "off"
+        elif name == "api_base":
+            # A password in the address (refused for use, but still in the settings) is not shown.
+            value = mask_secrets(value)
+        origin = whence.get(origins[name], f"the settings file's {name} is not usable, see below")
+        if name == "api_base" and refused is not None:
+            lines.append(f"  {label}: {shape.format(value)} ({origin}) — REFUSED")
+            lines.append(f"    {refused} No request is made until it is fixed.")
+            continue
+        lines.append(f"  {label}: {shape.format(value)} ({origin})")
+    for problem in settings.problems:
+        lines.append(f"  settings problem: {problem}")
+    return refused
+
+
+def _headline(problem: Problem) -> str:
+    """The stored problem's headline; a settings problem's full text follows it right here."""
+    from claude_usage_gauge.core.guidance import headline
+
+    if problem.kind == ErrorKind.CONFIG:
+        return "Settings problem"
+    return headline(problem)

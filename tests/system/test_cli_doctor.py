@@ -4,6 +4,7 @@ masked to its kind and length, and never a request of its own.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI, rate_limited
 from tests.support.cli_home import SECOND_TOKEN, TOKEN, TOKEN_HEAD, CliHome
 
+FROM_ENV = "from CLAUDE_USAGE_GAUGE_API_BASE, which wins over the settings file"
 ENV_TOKEN = TOKEN_HEAD + "CliTestTokenDoctorEnv2Zx7Cv4Bn9Mq1We6Rt3Yu8Io5Pa"
 
 
@@ -53,7 +55,7 @@ def test_doctor_tells_everything_but_the_token(home: CliHome, fake: FakeUsageAPI
     assert _line(out, "scopes:") == f"scopes: {scopes}"
     assert _line(out, "plan:") == "plan: max (tier default_claude_max_5x)"
     assert _line(out, "usable:") == "usable: yes"
-    assert _line(out, "API base:") == f"API base: {fake.url}"
+    assert _line(out, "API base:") == f"API base: {fake.url} ({FROM_ENV})"
     assert _line(out, "next request:").endswith("(rate limited)")
     assert _line(out, "last error:").startswith("last error: Rate limited by the server")
     assert _line(out, "state:") == f"state: {home.state_file}"
@@ -75,7 +77,7 @@ def test_doctor_without_credentials(home: CliHome, fake: FakeUsageAPI) -> None:
     assert _line(out, "not usable:").startswith("not usable: Not signed in to Claude Code")
     assert _line(out, "looked in:") == f"looked in: {home.credentials_path}"
     assert "token:" not in out
-    assert _line(out, "API base:") == f"API base: {fake.url}"
+    assert _line(out, "API base:") == f"API base: {fake.url} ({FROM_ENV})"
     assert _line(out, "last error:") == "last error: none"
     assert _line(out, "backend:")
     assert fake.request_count == 0
@@ -144,3 +146,102 @@ def test_the_report_of_a_signed_out_home_names_no_user(tmp_path: Path, fake: Fak
     assert "no_credentials" in report.stdout
     assert "~/.claude/.credentials.json" in report.stdout
     assert str(home.root) not in report.stdout
+
+
+# -- where each setting came from, and what is wrong with it -------------------------------------
+
+
+def write_settings(home: CliHome, text: str) -> Path:
+    path = home.root / ".config" / "claude-usage-gauge" / "config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(0o600)
+    return path
+
+
+def test_doctor_says_where_each_setting_came_from(home: CliHome, fake: FakeUsageAPI) -> None:
+    path = write_settings(home, 'poll_interval = 300\nicon_style = "mono"\nwarn_percent = "x"\n')
+
+    doctor = home.run("doctor")
+
+    assert doctor.returncode == 0, doctor.stderr
+    out = doctor.stdout
+    assert _line(out, "file:") == f"file: {path}"
+    assert _line(out, "API base:") == f"API base: {fake.url} ({FROM_ENV})"
+    assert _line(out, "poll interval:") == "poll interval: 300 s (from the settings file)"
+    assert _line(out, "icon style:") == "icon style: mono (from the settings file)"
+    assert _line(out, "notifications:") == "notifications: on (default)"
+    assert _line(out, "warn at:") == (
+        "warn at: 75 % (the settings file's warn_percent is not usable, see below)"
+    )
+    assert _line(out, "settings problem:").startswith("settings problem: warn_percent")
+
+    # Without the environment variable the address is the file's, or else the default.
+    del home.env["CLAUDE_USAGE_GAUGE_API_BASE"]
+    default = home.run("doctor")
+    assert _line(default.stdout, "API base:") == "API base: https://api.anthropic.com (default)"
+    write_settings(home, f'api_base = "{fake.url}"\n')
+    from_file = home.run("doctor")
+    assert _line(from_file.stdout, "API base:") == f"API base: {fake.url} (from the settings file)"
+    assert fake.request_count == 0
+    home.assert_clean(doctor, default, from_file)
+
+
+def test_a_refused_address_is_flagged_and_forgotten_once_fixed(
+    home: CliHome, fake: FakeUsageAPI
+) -> None:
+    home.set_api_base("http://usage.example.invalid")  # plain http to another machine
+    status = home.run("status")
+    refused = home.run("doctor")
+
+    assert status.returncode == 1
+    assert fake.request_count == 0
+    out = refused.stdout
+    assert _line(out, "API base:") == (
+        f"API base: http://usage.example.invalid ({FROM_ENV}) — REFUSED"
+    )
+    assert _line(out, "The usage API address is refused:").endswith(
+        "No request is made until it is fixed."
+    )
+    assert _line(out, "next request:") == "next request: none until the API address is fixed"
+    # The stored problem's full text is right there: no "see the log".
+    assert _line(out, "last error:") == (
+        "last error: Settings problem: the API base above is refused"
+    )
+    for text in (status.stdout, out):
+        assert "see the log" not in text
+    assert "Problem: Settings problem\n" in status.stdout
+
+    home.set_api_base(fake.url)  # fixed; no status has run since
+    fixed = home.run("doctor")
+
+    out = fixed.stdout
+    assert "REFUSED" not in out
+    assert "is refused" not in out
+    assert (
+        _line(out, "last error:") == "last error: none (an earlier settings problem is fixed since)"
+    )
+    assert fake.request_count == 0
+    home.assert_clean(status, refused, fixed)
+
+
+def test_doctor_times_are_local_with_their_zone_and_the_report_stays_utc(
+    home: CliHome, fake: FakeUsageAPI
+) -> None:
+    assert home.run("status").returncode == 0
+    kolkata = {"TZ": "Asia/Kolkata"}
+
+    doctor = home.run("doctor", env=kolkata)
+    report = home.run("doctor", "--report", env=kolkata)
+
+    assert re.fullmatch(
+        r"expires: \d{4}-\d\d-\d\d \d\d:\d\d IST \(in 7 h \d+ min\)",
+        _line(doctor.stdout, "expires:"),
+    )
+    assert re.fullmatch(
+        r"last usage: \d{4}-\d\d-\d\d \d\d:\d\d IST from api", _line(doctor.stdout, "last usage:")
+    )
+    assert re.fullmatch(r"request \d\d:\d\d IST: ok, id \S+", _line(doctor.stdout, "request "))
+    assert "IST" not in report.stdout
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", report.stdout)
+    home.assert_clean(doctor, report)
