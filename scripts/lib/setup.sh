@@ -56,6 +56,13 @@ ensure_uv() {
     -r "$UV_REQUIREMENTS"
 }
 
+# venv_ready "linux": the venv exists and was synced with these extras since pyproject.toml and
+# uv.lock last changed (so ensure_venv has nothing to do).
+venv_ready() {
+  local stamp="$VENV/.installed-${1:-base}"
+  [ -x "$PY" ] && [ -f "$stamp" ] && [ ! "$ROOT/pyproject.toml" -nt "$stamp" ] && [ ! "$ROOT/uv.lock" -nt "$stamp" ]
+}
+
 # ensure_venv "dev,linux": the venv at $VENV with the project (editable) and these extras, exactly
 # as uv.lock pins them. `--locked` refuses a lock that no longer matches pyproject.toml (run
 # scripts/lock); `--inexact` keeps what other extras installed, so scripts/run after scripts/test
