@@ -39,12 +39,14 @@ def zone(local: datetime) -> str:
     return _offset(offset) if offset is not None else "UTC"
 
 
-def stamp(moment: datetime) -> str:
-    """'2026-11-29 14:02 CET': the date, the local time and its zone."""
+def stamp(moment: datetime, *, seconds: bool = False) -> str:
+    """'2026-11-29 14:02 CET': the date, the local time and its zone ('14:02:07' with
+    `seconds`)."""
+    shape = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
     local = _local(moment)
     if local is None:  # far-off dates some platforms cannot place locally: say it in UTC
-        return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
-    return f"{local:%Y-%m-%d %H:%M} {zone(local)}"
+        return f"{moment.astimezone(UTC).strftime(shape)} UTC"
+    return f"{local.strftime(shape)} {zone(local)}"
 
 
 def clock(moment: datetime, now: datetime | None = None) -> str:

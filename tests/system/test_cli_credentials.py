@@ -324,8 +324,12 @@ def test_without_yes_and_without_a_terminal_nothing_happens(home: CliHome) -> No
     [("Europe/Berlin", r"CE(S)?T"), ("Asia/Kolkata", "IST"), ("America/Sao_Paulo", r"UTC-03")],
 )
 def test_list_shows_one_local_time_with_its_zone(home: CliHome, zone: str, name: str) -> None:
-    assert home.run("credentials", "reset", "--yes").returncode == 0
+    reset = home.run("credentials", "reset", "--yes", env={"TZ": zone})
+    assert reset.returncode == 0, reset.stderr
     (backup,) = _backup_files(home)
+    # The reset names the backup by the same local time (with seconds) and zone.
+    moved = rf"Moved to backup: (\d{{4}}-\d\d-\d\d \d\d:\d\d):\d\d ({name}) \(file\)"
+    assert re.match(moved, reset.stdout), reset.stdout
 
     listed = home.run("credentials", "list", env={"TZ": zone})
 

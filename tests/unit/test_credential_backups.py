@@ -11,6 +11,8 @@ import shutil
 import stat
 import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -48,6 +50,28 @@ def sign_in(token: str) -> bytes:
 
 ORIGINAL = sign_in(TOKEN)
 NEWER = sign_in(NEW_TOKEN)
+
+
+@pytest.fixture(autouse=True)
+def in_tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Labels show local time with the zone: pinned here to a zone without summer time."""
+    if not hasattr(time, "tzset"):  # Windows: the machine's own zone (see `t1_shown`)
+        yield
+        return
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def t1_shown() -> str:
+    """T1 as a label shows it: in Tokyo where the zone can be pinned."""
+    if hasattr(time, "tzset"):
+        return "2025-03-04 14:06:07 JST"
+    from claude_usage_gauge.local_time import stamp
+
+    return stamp(T1, seconds=True)
 
 
 @pytest.fixture
@@ -132,7 +156,7 @@ def test_reset_never_overwrites_an_existing_backup(env: dict[str, str], backups_
     assert second.backup.path.read_bytes() == NEWER
     listed = list_backups(backups_dir)
     assert [b.path for b in listed] == [second.backup.path, first.backup.path, taken]
-    assert listed[0].label == "2025-03-04 05:06:07 UTC #3 (file)"
+    assert listed[0].label == f"{t1_shown()} #3 (file)"
 
 
 def test_restore_when_a_new_sign_in_exists_keeps_both(
@@ -293,7 +317,7 @@ def test_reset_copies_the_keychain_item_into_a_backup_item_only(
         assert mode(backups_dir) == 0o700
     listed = list_backups(backups_dir, keychain)
     assert [b.keychain_item for b in listed] == ["credentials-20250304T050607Z"]
-    assert listed[0].label == "2025-03-04 05:06:07 UTC (Keychain)"
+    assert listed[0].label == f"{t1_shown()} (Keychain)"
 
 
 def test_keychain_round_trip(
@@ -315,7 +339,7 @@ def test_keychain_and_file_together(
     result = reset_credentials(backups_dir, ClaudeHome.from_environ(env), keychain, now=T1)
     assert result.keychain_saved is True
     assert result.moved_file == original
-    assert result.backup.label == "2025-03-04 05:06:07 UTC (file + Keychain)"
+    assert result.backup.label == f"{t1_shown()} (file + Keychain)"
     assert not original.exists()
     assert original_item(env) not in keychain.items
     restore_credentials(backups_dir, ClaudeHome.from_environ(env), keychain, now=T2)

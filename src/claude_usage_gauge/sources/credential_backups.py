@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from claude_usage_gauge.files import ensure_private_dir, read_regular, write_private_file
+from claude_usage_gauge.local_time import stamp
 from claude_usage_gauge.sources.backup_checks import (
     is_placeholder,
     not_restorable,
@@ -376,7 +377,8 @@ def _backup(
         path=backups_dir / f"{stem}{FILE_SUFFIX}" if has_file else None,
         keychain_item=stem if keychain else None,
         created_at=created_at,
-        label=f"{created_at:%Y-%m-%d %H:%M:%S} UTC{number} ({kinds})",
+        # Local time, as every time the command line and the menu show; the name keeps UTC.
+        label=f"{stamp(created_at, seconds=True)}{number} ({kinds})",
         contents=f"{number.strip()} ({kinds})".strip(),
     )
 
