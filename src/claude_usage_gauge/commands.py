@@ -100,8 +100,10 @@ def _confirm(question: str) -> bool:
     if not sys.stdin.isatty():
         _error(f"{question} Not asked (no terminal): run again with --yes to confirm.")
         return False
+    # The question is asked on stderr, so it shows even when stdout goes to a file or a pipe.
+    print(f"{question} [y/N] ", end="", file=sys.stderr, flush=True)
     try:
-        answer = input(f"{question} [y/N] ")
+        answer = input()
     except EOFError:
         return False
     return answer.strip().lower() in ("y", "yes")

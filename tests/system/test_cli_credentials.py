@@ -6,8 +6,10 @@ and back without losing a byte.
 from __future__ import annotations
 
 import json
+import os
 import re
 import stat
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -343,3 +345,43 @@ def test_list_shows_one_local_time_with_its_zone(home: CliHome, zone: str, name:
     assert match[1] == f"{expected:%Y-%m-%d %H:%M}"
     assert "UTC" not in line or zone == "America/Sao_Paulo"  # one timestamp, not two
     home.assert_clean(listed)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a pseudo-terminal is a POSIX thing")
+@pytest.mark.parametrize(("answer", "code"), [("n", 1), ("y", 0)])
+def test_the_question_is_asked_on_stderr_when_stdout_is_a_file(
+    home: CliHome, answer: str, code: int
+) -> None:
+    """A person at a terminal with stdout redirected still sees the question; stdout gets only
+    the result."""
+    import pty
+    import subprocess
+
+    original = home.credentials_path.read_bytes()
+    controller, terminal = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "claude_usage_gauge", "credentials", "reset"],
+            stdin=terminal,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=home.env,
+            cwd=home.root,
+        )
+        os.write(controller, f"{answer}\n".encode())
+        out, err = proc.communicate(timeout=60)
+    finally:
+        os.close(controller)
+        os.close(terminal)
+
+    assert proc.returncode == code, err
+    assert err.startswith("Move Claude Code's credentials aside to a backup in ")
+    assert "[y/N]" in err
+    assert "[y/N]" not in out
+    if answer == "n":
+        assert out == ""
+        assert home.credentials_path.read_bytes() == original
+    else:
+        assert out.startswith("Moved to backup: ")
+        assert not home.credentials_path.exists()
