@@ -95,7 +95,18 @@ def _parser() -> argparse.ArgumentParser:
         action = hooks_sub.add_parser(name, help=text)
         action.add_argument("--dry-run", action="store_true", help="show the change, write nothing")
 
-    creds = sub.add_parser("credentials", help="reset, restore or list credential backups")
+    creds = sub.add_parser(
+        "credentials",
+        help="reset, restore or list credential backups",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "exit status:\n"
+            "  0  done, or the list shown (an empty one too)\n"
+            "  1  nothing changed: nothing to reset or restore, not confirmed, or refused\n"
+            "     (the reason is on stderr)\n"
+            "  2  wrong command line"
+        ),
+    )
     creds_sub = creds.add_subparsers(dest="action", metavar="ACTION", required=True)
     for name, text in (
         ("reset", "move Claude Code's credentials aside to a backup, to log in fresh"),

@@ -579,3 +579,13 @@ def test_wrong_command_line_exits_2(home: CliHome, fake: FakeUsageAPI) -> None:
     assert fake.request_count == 0
     assert not home.state_file.exists()
     home.assert_clean(*results)
+
+
+def test_help_documents_the_exit_statuses(home: CliHome, fake: FakeUsageAPI) -> None:
+    status, credentials = home.run_many([["status", "--help"], ["credentials", "--help"]])
+
+    assert (status.returncode, credentials.returncode) == (0, 0)
+    assert "  3  --refresh sent no request" in status.stdout
+    assert "  1  no usage to show" in status.stdout
+    assert "  0  done, or the list shown (an empty one too)" in credentials.stdout
+    assert fake.request_count == 0
