@@ -161,7 +161,8 @@ def _status(as_json: bool, refresh: bool) -> int:
             lines += ["What to do:", *(f"  - {step}" for step in help_steps(view.error.kind))]
         for line in lines:
             _print(line)
-        if view.usage is not None:
+        if view.usage is not None or (view.error is not None and view.error.retry_at):
+            # The lines above show clock times as the menu does (14:02); the zone, once.
             from claude_usage_gauge.local_time import current_zone
 
             _print(f"Times are local ({current_zone()}).")

@@ -589,3 +589,20 @@ def test_help_documents_the_exit_statuses(home: CliHome, fake: FakeUsageAPI) -> 
     assert "  1  no usage to show" in status.stdout
     assert "  0  done, or the list shown (an empty one too)" in credentials.stdout
     assert fake.request_count == 0
+
+
+def test_the_zone_of_the_times_is_named_once_when_there_are_times(
+    home: CliHome, fake: FakeUsageAPI
+) -> None:
+    fake.script([rate_limited("0")])
+    kolkata = {"TZ": "Asia/Kolkata"}
+    limited = home.run("status", env=kolkata)  # no numbers yet, but a time to try again
+    home.remove_credentials()
+    signed_out = home.run("status", env=kolkata)  # no numbers, no time: nothing to name
+
+    assert limited.returncode == 1
+    assert "next try " in limited.stdout
+    assert limited.stdout.splitlines()[-1] == "Times are local (IST)."
+    assert signed_out.returncode == 1
+    assert "Times are local" not in signed_out.stdout
+    home.assert_clean(limited, signed_out)
