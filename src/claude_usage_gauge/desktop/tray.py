@@ -221,7 +221,9 @@ def make_tray(
         return DBusTray(settings, actions, context, on_ready, bus_address=backend.bus_address)
     from claude_usage_gauge.desktop.tray_pystray import PystrayTray
 
-    return PystrayTray(settings, actions, context, on_ready, backend=backend.name)
+    return PystrayTray(
+        settings, actions, context, on_ready, backend=backend.name, bus_address=backend.bus_address
+    )
 
 
 class TrayUnavailable(Exception):
