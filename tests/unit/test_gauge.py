@@ -259,7 +259,7 @@ NUMBERED = [
 
 
 @pytest.mark.parametrize("gauge", NUMBERED, ids=lambda v: f"{v.state}-{v.session_percent}")
-@pytest.mark.parametrize("size", [16, 20, 22, 24, 32, 48, 64])
+@pytest.mark.parametrize("size", [16, 20, 22, 24, 32, 40, 48, 64])
 def test_the_number_keeps_its_contrast_in_every_state(gauge: GaugeView, size: int) -> None:
     assert icon_number_contrast(render(gauge, size), gauge) >= MIN_NUMBER_CONTRAST
 
@@ -461,7 +461,9 @@ def test_make_icons_writes_the_same_files_twice(tmp_path: Path) -> None:
     for name in names:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
     with Image.open(first / "claude-usage-gauge.ico") as ico:
-        assert {(16, 16), (32, 32), (256, 256)} <= set(ico.info["sizes"])
+        # Windows' taskbar sizes at 100-300 % scaling, each drawn at its size, then Explorer's.
+        taskbar = {(s, s) for s in (16, 20, 24, 32, 40, 48)}
+        assert taskbar | {(256, 256)} <= set(ico.info["sizes"])
     with Image.open(first / "icon-16.png") as small:
         assert small.size == (16, 16)
         assert small.mode == "RGBA"
