@@ -16,8 +16,8 @@ from claude_usage_gauge.core.gauge import Box, GaugeView, layout
 LIGHT_PANEL = (242, 242, 242)
 DARK_PANEL = (32, 32, 32)
 PANELS = (LIGHT_PANEL, DARK_PANEL)
-# White digits measure about 0.9 on the dark face and 0.6-0.7 on the red CRITICAL face at 16 px
-# (thin strokes blur); the old design's digits, dimmed to 60 %, measured 0.33.
+# White digits measure 0.7-0.9 on the dark face and 0.64-0.71 on the red CRITICAL face (16-24
+# px); the earlier design's stale and rate-limited digits (dimmed, 64 px) measured 0.35.
 MIN_NUMBER_CONTRAST = 0.5
 
 
