@@ -8,10 +8,11 @@ number is drawn from a blocky digit font on the pixel grid, so it stays sharp an
 read against, so the panel's colour (light or dark) never touches the digits.
 
 Colour is never the only signal: the number tells the level, and CRITICAL also fills the face
-behind the number with the level colour. Numbers that are not current keep their full contrast;
-their ring turns dashed ("old"), and a corner badge says why (a pause for rate limited, a "!" for
-an error), placed in the bottom-right corner clear of the number. With no number to show, the
-badge's symbol is drawn large in the middle instead; signed out is a slash across an empty face.
+behind the number with the level colour (in a one-ink template: the whole ring in solid ink).
+Numbers that are not current keep their full contrast; their ring turns dashed ("old"), and a
+corner badge says why (a pause for rate limited, a "!" for an error), placed in the bottom-right
+corner clear of the number. With no number to show, the badge's symbol is drawn large in the
+middle instead; signed out is a slash across an empty face.
 
 Drawn supersampled and reduced with LANCZOS, because ImageDraw arcs are not anti-aliased.
 PIL is imported at top level on purpose: only the tray imports this module.
@@ -446,6 +447,10 @@ def _slash(
             _circle(draw, x, y, thickness / 2, colour)
 
 
+def _dash_count(size: int) -> int:
+    return 12 if size >= 20 else 8
+
+
 def _scale_for(size: int) -> int:
     return max(2, min(4, _MAX_CANVAS // size))
 
@@ -492,21 +497,27 @@ def render(view: GaugeView, size: int, *, monochrome: bool = False) -> Image.Ima
         _ring_arc(draw, c, ring_outer, ring_width, sweep=sweep, fill=colour, caps=True)
     if state in _NOT_CURRENT:
         # Old numbers: the ring is broken into dashes; the number keeps its full contrast.
-        _cut_dashes(draw, c, ring_outer, ring_width, fill=ground, gaps=12 if size >= 20 else 8)
+        _cut_dashes(draw, c, ring_outer, ring_width, fill=ground, gaps=_dash_count(size))
 
     if parts.number is not None:
         ink = _M_SOLID if monochrome else _INK
-        if level is Level.CRITICAL:
+        if level is Level.CRITICAL and monochrome:
+            # A template has one ink: digits cut out of a filled face lose their corners to the
+            # gap at the ring. Its CRITICAL cue is the whole ring in solid ink instead (the arc
+            # is over 90 % of it anyway; the number tells the rest).
+            _ring_arc(draw, c, ring_outer, ring_width, sweep=360, fill=_M_SOLID, caps=False)
+            if state in _NOT_CURRENT:
+                _cut_dashes(draw, c, ring_outer, ring_width, fill=ground, gaps=_dash_count(size))
+        elif level is Level.CRITICAL:
             # The shape cue for CRITICAL: the face inside the ring filled with the level colour.
             _circle(draw, c, c, inner - max(scale, 0.03 * n), colour)
-            ink = _CLEAR if monochrome else _INK
         _digits(draw, parts, ink, scale)
         week_level = level
         if week is not None:
             week_level = level_for(week, view.warn_percent, view.critical_percent)
         week_colour = _M_SOLID if monochrome else LEVEL_COLOURS[week_level]
         week_track = _M_TRACK if monochrome else _WEEK_TRACK
-        if level is Level.CRITICAL and parts.week is not None:
+        if level is Level.CRITICAL and not monochrome and parts.week is not None:
             # A dark slot under the bar, so a red week bar still shows on the red face.
             x0, y0, x1, y1 = parts.week
             _rect(draw, _px((x0 - 1, y0 - 1, x1 + 1, y1 + 1), scale), ground)
