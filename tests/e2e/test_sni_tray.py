@@ -28,7 +28,7 @@ from claude_usage_gauge.core.gauge import GaugeView, layout
 from claude_usage_gauge.desktop.dbus.status_item import SIZES
 from claude_usage_gauge.store import Store
 from claude_usage_gauge.testing.desktop import Desktop, Geometry, missing_tools, running_desktop
-from claude_usage_gauge.testing.fake_api import FakeUsageAPI, html_error, ok, rate_limited
+from claude_usage_gauge.testing.fake_api import FakeUsageAPI, Reply, html_error, ok, rate_limited
 from claude_usage_gauge.testing.session_bus import read_monitor, wait_until
 from claude_usage_gauge.testing.tray_home import E2E_TOKEN, TrayHome
 from tests.support.icon_contrast import MIN_NUMBER_CONTRAST, icon_number_contrast
@@ -171,28 +171,34 @@ def test_docks_refreshes_from_the_host_menu_redraws_and_quits(
     assert E2E_TOKEN not in tray.output() + tray.home.log_text()
 
 
-def test_rate_limited_keeps_the_last_number_readable_with_a_badge_beside_it(
-    desktop: Desktop, tray: TrayOnBus, api: FakeUsageAPI
+@pytest.mark.parametrize(
+    ("reply", "state"),
+    [(rate_limited("900"), DisplayState.RATE_LIMITED), (html_error(502), DisplayState.STALE)],
+    ids=["rate-limited", "stale"],
+)
+def test_a_failed_refresh_keeps_the_last_number_readable(
+    desktop: Desktop, tray: TrayOnBus, api: FakeUsageAPI, reply: Reply, state: DisplayState
 ) -> None:
-    _steady_icon(desktop, "before-rate-limit")
+    """A 429 (rate limited: dashed ring and a pause badge) or a 502 (the numbers are old: a
+    dashed ring) after a reading of 20 %: the 20 stays as readable as it was, nothing covers
+    it, and the ring shows the change."""
+    name = str(state).replace("_", "-")
+    _steady_icon(desktop, f"before-{name}")
     fresh = _pixmaps(tray)
-    # The server answers the next request with 429 and a long Retry-After.
-    api.script([rate_limited("900")], default=rate_limited("900"))
+    api.script([reply], default=reply)
     requests = api.request_count
     tray.click(tray.menu().find("Refresh now").id)
     assert api.wait_for_requests(requests + 1, 15), "Refresh now made no request"
-
-    def rate_limited_now() -> bool:
-        error = Store(tray.home.paths).read().last_error
-        return error is not None and error.kind == ErrorKind.RATE_LIMITED
-
-    assert wait_until(rate_limited_now, 15), "the 429 was not recorded"
+    assert wait_until(lambda: Store(tray.home.paths).read().last_error is not None, 15)
     assert wait_until(lambda: _pixmaps(tray)[22].tobytes() != fresh[22].tobytes(), 15)
-    _steady_icon(desktop, "rate-limited")
-    gauge = GaugeView(DisplayState.RATE_LIMITED, 20.0, 10.0)
-    _assert_number_readable(tray, gauge, "rate-limited")
-    # The badge is beside the number, not over it: inside the number's box the icon is the
-    # fresh one (up to resampling ripple), and outside it something changed.
+    _steady_icon(desktop, name)
+    error = Store(tray.home.paths).read().last_error
+    assert error is not None
+    assert (error.kind == ErrorKind.RATE_LIMITED) == (state is DisplayState.RATE_LIMITED)
+    gauge = GaugeView(state, 20.0, 10.0)
+    _assert_number_readable(tray, gauge, name)
+    # Inside the number's box the icon is the fresh one (up to resampling ripple): no badge
+    # over it, no dimming; outside it the ring (and the badge) changed.
     now = _pixmaps(tray)
     for size in (22, 24):
         box = layout(gauge, size).number
