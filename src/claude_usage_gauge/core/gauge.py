@@ -74,7 +74,7 @@ _TRACK: RGBA = (84, 84, 84, 255)
 _WEEK_TRACK: RGBA = (78, 78, 78, 255)
 _NEUTRAL: RGBA = (150, 150, 150, 255)
 _INK: RGBA = (250, 250, 250, 255)  # the number and badge symbols
-_RIM: RGBA = (16, 16, 16, 255)  # the dark edge round badges and the slash
+_RIM: RGBA = (16, 16, 16, 255)  # the dark edge round the slash
 _CLEAR: RGBA = (0, 0, 0, 0)
 _BADGE_ERROR: RGBA = (229, 72, 77, 255)
 _BADGE_RATE: RGBA = (62, 123, 250, 255)
@@ -250,7 +250,8 @@ def layout(view: GaugeView, size: int) -> IconLayout:
     inner = c - ring  # radius of the face inside the ring
 
     session = _reading(view.session_percent)
-    has_number = view.state is not DisplayState.SIGNED_OUT and session is not None
+    no_reading = (DisplayState.SIGNED_OUT, DisplayState.STARTING)
+    has_number = view.state not in no_reading and session is not None
     if not has_number or view.session_percent is None:
         return IconLayout(size, ring, None, None, None, None, "")
 
