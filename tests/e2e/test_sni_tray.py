@@ -3,7 +3,10 @@ gtk-sni-tray-standalone (libdbusmenu-gtk3 draws our menu) on Xvfb, dunst for not
 
 The tray runs as the real CLI against the fake usage API, with no DISPLAY of its own: only the
 host draws. Clicks and keys go to the host's widgets with xdotool. Screenshots go to
-artifacts/e2e/sni-*.png for a reviewer (and were looked at by the author).
+artifacts/e2e/sni-*.png for a reviewer (and were looked at by the author), with the 22 px pixmap
+of each state zoomed 8x. The icon's number must stand out in every pixmap the tray sends, on a
+light and a dark panel (the measure is tests/support/icon_contrast.py, shared with the unit
+tests).
 """
 
 from __future__ import annotations
@@ -19,11 +22,16 @@ from typing import Any
 import pytest
 from PIL import Image, ImageChops
 
+from claude_usage_gauge.core.display_state import DisplayState
+from claude_usage_gauge.core.errors import ErrorKind
+from claude_usage_gauge.core.gauge import GaugeView, layout
+from claude_usage_gauge.desktop.dbus.status_item import SIZES
 from claude_usage_gauge.store import Store
 from claude_usage_gauge.testing.desktop import Desktop, Geometry, missing_tools, running_desktop
-from claude_usage_gauge.testing.fake_api import FakeUsageAPI, ok
+from claude_usage_gauge.testing.fake_api import FakeUsageAPI, Reply, html_error, ok, rate_limited
 from claude_usage_gauge.testing.session_bus import read_monitor, wait_until
 from claude_usage_gauge.testing.tray_home import E2E_TOKEN, TrayHome
+from tests.support.icon_contrast import MIN_NUMBER_CONTRAST, icon_number_contrast
 from tests.support.sni import TrayOnBus
 
 pytestmark = [
@@ -100,6 +108,28 @@ def _warm_pixels(image: Image.Image) -> int:
     return sum(1 for r, g, b in pixels if r > 150 and r > g + 60 and r > b + 60)
 
 
+def _pixmaps(tray: TrayOnBus) -> dict[int, Image.Image]:
+    """The icon as the tray sends it over D-Bus (IconPixmap: ARGB32, big-endian), by size."""
+    out = {}
+    for width, height, data in tray.prop("IconPixmap"):
+        alpha, red, green, blue = Image.frombytes("RGBA", (width, height), bytes(data)).split()
+        out[width] = Image.merge("RGBA", (red, green, blue, alpha))
+    return out
+
+
+def _assert_number_readable(tray: TrayOnBus, gauge: GaugeView, name: str) -> None:
+    """The number stands out (tests/support/icon_contrast.py) in every pixmap the tray sends,
+    on a light and a dark panel; the 22 px one is saved, zoomed, for a reviewer."""
+    pixmaps = _pixmaps(tray)
+    assert sorted(pixmaps) == sorted(SIZES)
+    pixmaps[22].resize((22 * 8, 22 * 8), Image.Resampling.NEAREST).save(
+        ARTIFACTS / f"sni-{name}-pixmap-22.png"
+    )
+    for size, image in pixmaps.items():
+        measured = icon_number_contrast(image, gauge)
+        assert measured >= MIN_NUMBER_CONTRAST, f"{name} at {size} px: {measured:.2f}"
+
+
 def _open_menu(desktop: Desktop, geometry: Geometry, shot: str, button: int = 3) -> None:
     before = len(desktop.window_names())
     desktop.click(*geometry.centre, button=button)
@@ -119,6 +149,7 @@ def test_docks_refreshes_from_the_host_menu_redraws_and_quits(
 ) -> None:
     assert "DISPLAY" not in tray.home.env  # only the host draws
     geometry, low = _steady_icon(desktop, "usage-20")
+    _assert_number_readable(tray, GaugeView(DisplayState.FRESH, 20.0, 10.0), "usage-20")
 
     # Usage rises to 95 %; "Refresh now" in the menu the host draws must fetch and redraw.
     api.script([], default=ok(95.0, 40.0))
@@ -130,6 +161,7 @@ def test_docks_refreshes_from_the_host_menu_redraws_and_quits(
     assert wait_until(lambda: _differs(_steady_icon(desktop, "usage-95")[1], low), 15)
     high = _steady_icon(desktop, "usage-95")[1]
     assert _warm_pixels(high) > _warm_pixels(low)
+    _assert_number_readable(tray, GaugeView(DisplayState.FRESH, 95.0, 40.0), "usage-95")
 
     _open_menu(desktop, geometry, "menu-95")
     desktop.keys("Up", "Return")  # with nothing selected, Up selects the last item: Quit
@@ -137,6 +169,72 @@ def test_docks_refreshes_from_the_host_menu_redraws_and_quits(
     assert wait_until(lambda: desktop.sni_icon() is None, 10), "the icon stayed after Quit"
     assert tray.name not in desktop.bus.registered_items()
     assert E2E_TOKEN not in tray.output() + tray.home.log_text()
+
+
+@pytest.mark.parametrize(
+    ("reply", "state"),
+    [(rate_limited("900"), DisplayState.RATE_LIMITED), (html_error(502), DisplayState.STALE)],
+    ids=["rate-limited", "stale"],
+)
+def test_a_failed_refresh_keeps_the_last_number_readable(
+    desktop: Desktop, tray: TrayOnBus, api: FakeUsageAPI, reply: Reply, state: DisplayState
+) -> None:
+    """A 429 (rate limited: dashed ring and a pause badge) or a 502 (the numbers are old: a
+    dashed ring) after a reading of 20 %: the 20 stays as readable as it was, nothing covers
+    it, and the ring shows the change."""
+    name = str(state).replace("_", "-")
+    _steady_icon(desktop, f"before-{name}")
+    fresh = _pixmaps(tray)
+    api.script([reply], default=reply)
+    requests = api.request_count
+    tray.click(tray.menu().find("Refresh now").id)
+    assert api.wait_for_requests(requests + 1, 15), "Refresh now made no request"
+    assert wait_until(lambda: Store(tray.home.paths).read().last_error is not None, 15)
+    assert wait_until(lambda: _pixmaps(tray)[22].tobytes() != fresh[22].tobytes(), 15)
+    _steady_icon(desktop, name)
+    error = Store(tray.home.paths).read().last_error
+    assert error is not None
+    assert (error.kind == ErrorKind.RATE_LIMITED) == (state is DisplayState.RATE_LIMITED)
+    gauge = GaugeView(state, 20.0, 10.0)
+    _assert_number_readable(tray, gauge, name)
+    # Inside the number's box the icon is the fresh one (up to resampling ripple): no badge
+    # over it, no dimming; outside it the ring (and the badge) changed.
+    now = _pixmaps(tray)
+    for size in (22, 24):
+        box = layout(gauge, size).number
+        assert box is not None
+        inside = ImageChops.difference(now[size].crop(box), fresh[size].crop(box))
+        assert max(inside.tobytes()) <= 64, f"the number changed at {size} px"
+    tray.proc.send_signal(signal.SIGTERM)
+    assert tray.proc.wait(10) == 0
+
+
+def test_an_error_before_any_reading_shows_the_mark_large_in_the_middle(
+    desktop: Desktop, tmp_path: Path
+) -> None:
+    with FakeUsageAPI(default=html_error(502)) as api:
+        home = TrayHome(tmp_path / "home", api.url, desktop.env, display=False)
+        running = TrayOnBus(desktop.bus, home)
+        try:
+            assert api.wait_for_requests(1, 15)
+            assert wait_until(lambda: Store(home.paths).read().last_error is not None, 15)
+            assert layout(GaugeView(DisplayState.ERROR, None, None), 22).number is None
+
+            def shows_the_mark() -> bool:
+                # The middle of the 22 px pixmap: the red disc, and the white "!" on it.
+                data = _pixmaps(running)[22].convert("RGB").tobytes()
+                red = data[3 * (11 * 22 + 6) : 3 * (11 * 22 + 6) + 3]
+                mark = data[3 * (8 * 22 + 11) : 3 * (8 * 22 + 11) + 3]
+                return red[0] > 180 > red[1] + 60 and min(mark) > 200
+
+            assert wait_until(shows_the_mark, 15), "no error mark in the icon"
+            _steady_icon(desktop, "error-no-data")
+            _pixmaps(running)[22].resize((176, 176), Image.Resampling.NEAREST).save(
+                ARTIFACTS / "sni-error-no-data-pixmap-22.png"
+            )
+        finally:
+            running.stop()
+            wait_until(lambda: desktop.sni_icon() is None, 10)
 
 
 def test_a_left_click_opens_the_same_menu(desktop: Desktop, tray: TrayOnBus) -> None:
