@@ -20,6 +20,19 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 
 
+def _account_option(parser: argparse.ArgumentParser, *, inner: bool = False) -> None:
+    """`--account NAME`; on an action (`credentials reset --account work`) it must not reset
+    what the command's own level was given (`credentials --account work reset`)."""
+    import argparse
+
+    parser.add_argument(
+        "--account",
+        metavar="NAME",
+        default=argparse.SUPPRESS if inner else None,
+        help="one of the configured accounts (see 'accounts list'); default: the primary",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     import argparse
 
@@ -42,6 +55,17 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument(
         "--refresh", action="store_true", help="ask the server now (still honours rate limits)"
     )
+    _account_option(status)
+
+    accounts = sub.add_parser("accounts", help="the Claude accounts (config folders) watched")
+    accounts_sub = accounts.add_subparsers(dest="action", metavar="ACTION", required=True)
+    accounts_sub.add_parser("list", help="show the configured accounts")
+    discover = accounts_sub.add_parser(
+        "discover", help="find Claude Code sign-ins (~/.claude, $CLAUDE_CONFIG_DIR, ~/.claude-*)"
+    )
+    discover.add_argument(
+        "--add", action="store_true", help="add the ones not configured to the settings file"
+    )
 
     doctor = sub.add_parser("doctor", help="explain where things are and what is wrong")
     doctor.add_argument(
@@ -49,10 +73,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print one plain-text report for a bug filing (no token, no paths)",
     )
+    _account_option(doctor)
 
     history = sub.add_parser("history", help="a page of the last 7 days of usage (HTML)")
     history.add_argument("--open", action="store_true", help="open it in the browser")
     history.add_argument("--output", metavar="FILE", help="write it here ('-': standard output)")
+    _account_option(history)
 
     line = sub.add_parser("statusline", help="Claude Code statusline bridge (reads JSON on stdin)")
     line.add_argument(
@@ -82,6 +108,7 @@ def _parser() -> argparse.ArgumentParser:
         action.add_argument("--dry-run", action="store_true", help="show the change, write nothing")
 
     creds = sub.add_parser("credentials", help="reset, restore or list credential backups")
+    _account_option(creds)
     creds_sub = creds.add_subparsers(dest="action", metavar="ACTION", required=True)
     for name, text in (
         ("reset", "move Claude Code's credentials aside to a backup, to log in fresh"),
@@ -89,7 +116,8 @@ def _parser() -> argparse.ArgumentParser:
     ):
         action = creds_sub.add_parser(name, help=text)
         action.add_argument("--yes", action="store_true", help="do not ask")
-    creds_sub.add_parser("list", help="show backups")
+        _account_option(action, inner=True)
+    _account_option(creds_sub.add_parser("list", help="show backups"), inner=True)
 
     auto = sub.add_parser("autostart", help="start the tray at login")
     auto.add_argument("action", choices=("enable", "disable", "status"))
