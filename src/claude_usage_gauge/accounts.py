@@ -105,6 +105,20 @@ def room_of(paths: AppPaths, settings: Settings, name: str | None) -> AppPaths:
     return select_account(resolve_accounts(paths, settings, {}), name).paths
 
 
+def account_state_dir(name: str) -> str | None:
+    """The state folder of the account called `name`, for the statusline bridge and the hook
+    when their command names an account but no folder; None when there is no such account (they
+    then record nothing rather than another account's numbers). Never raises."""
+    try:
+        from claude_usage_gauge.config import load_settings
+        from claude_usage_gauge.paths import app_paths
+
+        paths = app_paths()
+        return os.fspath(room_of(paths, load_settings(paths.config_file), name).state_dir)
+    except (UnknownAccount, OSError, KeyError, RuntimeError, ValueError):
+        return None
+
+
 # -- discovery ---------------------------------------------------------------------------------
 
 

@@ -90,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     line.add_argument(
         "--state-dir", dest="state_dir", help="the shared state's folder (install writes it)"
     )
+    _account_option(line)
     line_sub = line.add_subparsers(dest="action", metavar="ACTION")
     for name, text in (
         ("install", "make Claude Code call this bridge"),
@@ -97,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     ):
         action = line_sub.add_parser(name, help=text)
         action.add_argument("--dry-run", action="store_true", help="show the change, write nothing")
+        _account_option(action, inner=True)
 
     hooks = sub.add_parser("hooks", help="let Claude Code tell this app how each turn ends")
     hooks_sub = hooks.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -106,6 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     ):
         action = hooks_sub.add_parser(name, help=text)
         action.add_argument("--dry-run", action="store_true", help="show the change, write nothing")
+        _account_option(action)
 
     creds = sub.add_parser("credentials", help="reset, restore or list credential backups")
     _account_option(creds)
@@ -130,15 +133,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         # What Claude Code runs when a turn ends: as light and silent as the bridge.
         from claude_usage_gauge.hooks.command import hook_command, parse_hook_args
 
-        return hook_command(parse_hook_args(args_list[1:]))
+        state_dir = parse_hook_args(args_list[1:])
+        account = parse_hook_args(args_list[1:], "--account")
+        if state_dir is None and account is not None:
+            from claude_usage_gauge.accounts import account_state_dir
+
+            state_dir = account_state_dir(account)
+            if state_dir is None:
+                return EXIT_OK  # no such account: nothing recorded, and Claude Code not bothered
+        return hook_command(state_dir)
     if args_list[:1] == ["statusline"]:
         # The bridge's fast path: its two options parsed by hand, nothing else imported.
         from claude_usage_gauge.statusline import bridge as statusline
 
         bridge_args = statusline.parse_bridge_args(args_list[1:])
         if bridge_args is not None:
+            state_dir = bridge_args.state_dir
+            if state_dir is None and bridge_args.account is not None:
+                # Read the settings only here: the installed command names the folder.
+                from claude_usage_gauge.accounts import account_state_dir
+
+                # No such account: an empty folder name records nothing (never the primary's).
+                state_dir = account_state_dir(bridge_args.account) or ""
             return statusline.bridge_command(
-                bridge_args.template, bridge_args.then_cmd, state_dir=bridge_args.state_dir
+                bridge_args.template, bridge_args.then_cmd, state_dir=state_dir
             )
     # Every human output (the bridge's own line took the fast path) passes one sanitiser.
     from claude_usage_gauge.console import protect_streams

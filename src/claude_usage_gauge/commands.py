@@ -12,7 +12,6 @@ if TYPE_CHECKING:
     from claude_usage_gauge.accounts import Account
     from claude_usage_gauge.core.settings import Settings
     from claude_usage_gauge.paths import AppPaths
-    from claude_usage_gauge.sources.claude_home import ClaudeHome
     from claude_usage_gauge.sources.keychain import SecretStore
 
 EXIT_OK = 0
@@ -66,13 +65,6 @@ def _settings(paths: AppPaths) -> Settings:
     from claude_usage_gauge.config import load_settings
 
     return load_settings(paths.config_file)
-
-
-def _claude_home() -> ClaudeHome:
-    """Which Claude Code installation: resolved from the environment once, here."""
-    from claude_usage_gauge.sources.claude_home import ClaudeHome
-
-    return ClaudeHome.from_environ()
 
 
 def _account(args: argparse.Namespace) -> Account:
@@ -233,9 +225,13 @@ def _statusline(args: argparse.Namespace) -> int:
         from claude_usage_gauge.statusline.install import install_command
 
         _setup_logging("cli")
-        state_dir = str(_paths().state_dir)
+        account = _account(args)
         return install_command(
-            args.action, dry_run=args.dry_run, home=_claude_home(), state_dir=state_dir
+            args.action,
+            dry_run=args.dry_run,
+            home=account.home,
+            state_dir=str(account.paths.state_dir),
+            account=None if account.primary else account.name,
         )
     from claude_usage_gauge.statusline.bridge import bridge_command
 
@@ -246,10 +242,14 @@ def _hooks(args: argparse.Namespace) -> int:
     from claude_usage_gauge.hooks.install import hooks_command
 
     _setup_logging("cli")
-    settings_file = _claude_home().settings_file
-    state_dir = str(_paths().state_dir)
+    # The account's own installation gets hooks that write into the account's own folder.
+    account = _account(args)
     return hooks_command(
-        args.action, dry_run=args.dry_run, settings_file=settings_file, state_dir=state_dir
+        args.action,
+        dry_run=args.dry_run,
+        settings_file=account.home.settings_file,
+        state_dir=str(account.paths.state_dir),
+        account=None if account.primary else account.name,
     )
 
 

@@ -198,6 +198,8 @@ def test_an_unknown_account_is_one_line_and_exit_2(two: TwoAccounts, fake: FakeU
         ("doctor", "--account", "nope"),
         ("credentials", "list", "--account", "nope"),
         ("history", "--account", "nope", "--output", "-"),
+        ("statusline", "install", "--account", "nope"),
+        ("hooks", "install", "--account", "nope"),
     ):
         proc = two.run(*argv)
         two.assert_clean(proc)
@@ -302,3 +304,93 @@ def test_a_bad_accounts_entry_is_a_settings_problem(tmp_path: Path, fake: FakeUs
     doctor = home.run("doctor")
     home.assert_clean(doctor)
     assert "accounts entry 1: name must be" in doctor.stdout
+
+
+# -- the statusline bridge and the hooks, per account -------------------------------------------
+
+
+def _installed(settings_file: Path) -> list[str]:
+    """Our commands in a Claude Code settings.json: the statusline and every hook."""
+    import json
+
+    data = json.loads(settings_file.read_text())
+    commands = [data["statusLine"]["command"]] if "statusLine" in data else []
+    for groups in data.get("hooks", {}).values():
+        commands += [entry["command"] for group in groups for entry in group["hooks"]]
+    return commands
+
+
+def _run_installed(home: CliHome, command: str, subcommand: str, stdin: str) -> None:
+    import shlex
+
+    words = shlex.split(command)
+    proc = home.run(*words[words.index(subcommand) :], input=stdin)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+
+
+def test_install_for_an_account_writes_its_name_and_room_into_its_own_settings(
+    two: TwoAccounts, fake: FakeUsageAPI
+) -> None:
+    import json
+
+    from claude_usage_gauge.testing.claude_code import hook_input, statusline_input
+
+    fake.script_token(TOKEN, default=ok(five_hour=10.0, seven_day=20.0))
+    fake.script_token(SECOND_TOKEN, default=ok(five_hour=50.0, seven_day=60.0))
+    for argv in (
+        ("statusline", "install", "--account", "work"),
+        ("hooks", "install", "--account", "work"),
+        ("statusline", "install"),
+        ("hooks", "install"),
+    ):
+        proc = two.run(*argv)
+        two.assert_clean(proc)
+        assert proc.returncode == 0, (argv, proc.stdout, proc.stderr)
+
+    work_commands = _installed(two.work_dir / "settings.json")
+    personal_commands = _installed(two.claude_dir / "settings.json")
+    assert len(work_commands) == 3  # the statusline, StopFailure and Stop
+    assert len(personal_commands) == 3
+    for command in work_commands:
+        assert f"--account work --state-dir {two.work_state_dir}" in command, command
+    for command in personal_commands:
+        # The primary's commands are today's: its folder, no account name.
+        assert "--account" not in command, command
+        assert f"--state-dir {two.state_dir}" in command, command
+
+    # Claude Code (work) runs its statusline and a hook: they land in work's room only.
+    line = json.dumps(statusline_input(five=71.0, seven=72.0))
+    _run_installed(two, work_commands[0], "statusline", line)
+    failure = json.dumps(hook_input("StopFailure", error="rate_limit"))
+    _run_installed(two, work_commands[1], "hook", failure)
+    assert (two.work_state_dir / "bridge.json").is_file()
+    assert not (two.state_dir / "bridge.json").exists()
+
+    proc, data = two.status_json()
+    work = _account(data, "work")
+    assert percents(work) == {"five_hour": 71.0, "seven_day": 72.0}
+    assert work["source"] == "statusline"
+    assert work["claude_code"] is not None
+    personal = _account(data, "personal")
+    assert percents(personal) == {"five_hour": 10.0, "seven_day": 20.0}
+    assert personal["claude_code"] is None
+
+    # Typed by hand without a folder, `--account` finds the room from the settings.
+    by_hand = two.run(
+        "statusline", "--account", "work", input=json.dumps(statusline_input(five=73.0))
+    )
+    assert by_hand.returncode == 0
+    assert "73" in by_hand.stdout
+    _, again = two.status_json()
+    assert percents(_account(again, "work"))["five_hour"] == 73.0
+    # An account that does not exist records nothing anywhere (and still prints the line).
+    nowhere = two.run(
+        "statusline", "--account", "nope", input=json.dumps(statusline_input(five=99.0))
+    )
+    assert nowhere.returncode == 0
+    assert "99" in nowhere.stdout
+    assert not (two.root / "bridge.json").exists()
+    _, last = two.status_json()
+    assert 99.0 not in percents(_account(last, "work")).values()
+    assert 99.0 not in percents(_account(last, "personal")).values()
