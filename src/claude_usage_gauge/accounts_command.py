@@ -154,6 +154,24 @@ def accounts_command(
     return _discover(paths, settings, secret_store, add=add)
 
 
+def accounts_lines(paths: AppPaths, settings: Settings, shown: Account) -> list[str]:
+    """For `doctor`: which account it was about and where each account keeps its state, when
+    accounts are configured."""
+    from claude_usage_gauge.accounts import resolve_accounts
+
+    if not settings.accounts:
+        return []
+    lines = ["", "Accounts (doctor --account NAME shows another)"]
+    for account in resolve_accounts(paths, settings):
+        marks = ["primary"] if account.primary else []
+        if account.name == shown.name:
+            marks.append("shown above")
+        note = f" ({', '.join(marks)})" if marks else ""
+        lines.append(f"  {account.name}{note}: {account.home.config_dir}")
+        lines.append(f"    state: {account.paths.state_dir}")
+    return lines
+
+
 def _discover(
     paths: AppPaths, settings: Settings, secret_store: SecretStore | None, *, add: bool
 ) -> int:

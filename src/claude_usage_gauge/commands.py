@@ -140,7 +140,12 @@ def _doctor(account: Account) -> int:
     from claude_usage_gauge.doctor import report
 
     paths = _paths()
-    for line in report(account.paths, account.home, _settings(paths), _secret_store()):
+    settings = _settings(paths)
+    for line in report(account.paths, account.home, settings, _secret_store()):
+        _print(line)
+    from claude_usage_gauge.accounts_command import accounts_lines
+
+    for line in accounts_lines(paths, settings, account):
         _print(line)
     return EXIT_OK
 

@@ -212,6 +212,16 @@ def test_an_unknown_account_is_one_line_and_exit_2(two: TwoAccounts, fake: FakeU
     assert fake.request_count == 0
 
 
+def test_doctor_is_about_one_account_and_lists_them_all(two: TwoAccounts) -> None:
+    proc = two.run("doctor", "--account", "work")
+    two.assert_clean(proc)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"found in: {two.work_dir / '.credentials.json'}" in proc.stdout
+    assert f"personal (primary): {two.claude_dir}" in proc.stdout
+    assert f"work (shown above): {two.work_dir}" in proc.stdout
+    assert f"state: {two.work_state_dir}" in proc.stdout
+
+
 def test_credentials_reset_moves_only_the_picked_accounts_sign_in(
     two: TwoAccounts, fake: FakeUsageAPI
 ) -> None:
