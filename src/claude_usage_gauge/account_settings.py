@@ -23,6 +23,10 @@ from claude_usage_gauge.core.settings import AccountSetting
 # Short enough for a menu heading and a folder name, and safe in both.
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}")
 MAX_ACCOUNTS = 16
+# A name is a folder name too (accounts/<name>/): Windows refuses these whatever the case.
+_DEVICE_NAMES = frozenset(
+    {"con", "prn", "aux", "nul", *(f"com{n}" for n in range(10)), *(f"lpt{n}" for n in range(10))}
+)
 
 
 def expand_home(text: str, environ: Mapping[str, str] | None = None) -> str:
@@ -56,9 +60,14 @@ def accounts_from_raw(
             problems.append(f"{where} is not a table with a name and a config_dir; ignored")
             continue
         name, folder = table.get("name"), table.get("config_dir")
-        if not isinstance(name, str) or NAME_PATTERN.fullmatch(name) is None:
+        if (
+            not isinstance(name, str)
+            or NAME_PATTERN.fullmatch(name) is None
+            or name.lower() in _DEVICE_NAMES
+        ):
             problems.append(
-                f"{where}: name must be 1 to 32 letters, digits, '-' or '_'; entry ignored"
+                f"{where}: name must be 1 to 32 letters, digits, '-' or '_' (and not a device "
+                "name such as CON or NUL); entry ignored"
             )
             continue
         if name in names:

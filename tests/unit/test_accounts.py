@@ -51,6 +51,7 @@ def test_valid_tables_are_read_in_order_with_home_expanded() -> None:
         ({"accounts": [{"name": "a b", "config_dir": "/x"}]}, "name must be"),
         ({"accounts": [{"name": "../x", "config_dir": "/x"}]}, "name must be"),
         ({"accounts": [{"name": "x" * 33, "config_dir": "/x"}]}, "name must be"),
+        ({"accounts": [{"name": "Nul", "config_dir": "/x"}]}, "name must be"),
         ({"accounts": [{"name": "a"}]}, "config_dir must be a folder"),
         ({"accounts": [{"name": "a", "config_dir": "relative"}]}, "absolute path"),
         (
@@ -122,6 +123,15 @@ def test_each_installation_as_claude_code_uses_it() -> None:
     assert other.keychain_service == f"Claude Code-credentials-{digest}"
     assert other.state_file == Path("/h/.claude-work/.claude.json")
     assert other.keychain_account == "u"
+
+
+def test_the_environments_own_folder_keeps_the_variables_text_for_its_keychain_item() -> None:
+    # The Keychain item is named by the variable's text as Claude Code saw it (here with a
+    # trailing slash), not by the settings' spelling of the same folder.
+    env = {"HOME": "/h", "USER": "u", "CLAUDE_CONFIG_DIR": "/h/.claude-work/"}
+    home = home_for("/h/.claude-work", env)
+    digest = hashlib.sha256(b"/h/.claude-work/").hexdigest()[:8]
+    assert home.keychain_service == f"Claude Code-credentials-{digest}"
 
 
 def test_discover_finds_files_and_keychain_items(tmp_path: Path) -> None:
