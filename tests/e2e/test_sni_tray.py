@@ -217,7 +217,7 @@ def test_two_accounts_side_by_side_in_the_real_menu(tmp_path: Path, desktop: Des
     from claude_usage_gauge.core.gauge import render
     from claude_usage_gauge.core.settings import Settings
     from claude_usage_gauge.core.view import build_view
-    from claude_usage_gauge.desktop.dbus.status_item import argb32
+    from claude_usage_gauge.desktop.dbus.status_item import SIZES, argb32
     from claude_usage_gauge.desktop.tray import gauge_view
     from claude_usage_gauge.refresh import utc_now
     from claude_usage_gauge.testing.claude_code import credentials_document, write_credentials_file
@@ -269,7 +269,7 @@ def test_two_accounts_side_by_side_in_the_real_menu(tmp_path: Path, desktop: Des
 
                 assert isinstance(state, State)
                 gauge = gauge_view(build_view(state, utc_now(), Settings()), Settings())
-                return [list(argb32(render(gauge, size))[2]) for size in (16, 22, 24, 32, 48)]
+                return [list(argb32(render(gauge, size))[2]) for size in SIZES]
 
             shown = [data for _, _, data in tray.prop("IconPixmap")]
             assert shown == drawn(work_state)
