@@ -302,3 +302,104 @@ def test_a_credentials_confirmation_stays_beside_the_status_change_it_causes(
     assert sent["Claude usage is readable again"]["replaces"] == problem["id"]
     tray.proc.send_signal(signal.SIGTERM)
     assert tray.proc.wait(10) == 0
+
+
+WORK_TOKEN = "sk-ant-oat01-E2eWorkTokenDoNotLeak_" + "y" * 40
+
+
+def test_two_accounts_side_by_side_in_the_real_menu(tmp_path: Path, desktop: Desktop) -> None:
+    """Two Claude Code config folders, each with its own sign-in: the tray polls both, the
+    menu has a submenu each with its own numbers, the tooltip lists both, the icon shows the
+    most constrained one, and a reset from one account's submenu moves that account's sign-in
+    only."""
+    from claude_usage_gauge.core.gauge import render
+    from claude_usage_gauge.core.settings import Settings
+    from claude_usage_gauge.core.view import build_view
+    from claude_usage_gauge.desktop.dbus.status_item import SIZES, argb32
+    from claude_usage_gauge.desktop.tray import gauge_view
+    from claude_usage_gauge.refresh import utc_now
+    from claude_usage_gauge.testing.claude_code import credentials_document, write_credentials_file
+
+    with FakeUsageAPI(default=ok(20.0, 10.0)) as api:
+        api.script_token(E2E_TOKEN, default=ok(20.0, 10.0))
+        api.script_token(WORK_TOKEN, default=ok(95.0, 40.0))
+        home = TrayHome(tmp_path / "home", api.url, desktop.env, display=False)
+        work_dir = home.root / ".claude-work"
+        work_file = write_credentials_file(work_dir, credentials_document(WORK_TOKEN))
+        config = home.paths.config_file
+        config.parent.mkdir(mode=0o700, parents=True)
+        config.write_text(
+            '[[accounts]]\nname = "personal"\nconfig_dir = "~/.claude"\n\n'
+            '[[accounts]]\nname = "work"\nconfig_dir = "~/.claude-work"\n'
+        )
+        config.chmod(0o600)
+        personal_bytes = home.credentials.read_bytes()
+        tray = TrayOnBus(desktop.bus, home)
+        try:
+            assert tray.wait_tooltip("work: 5h 95 %"), tray.tooltip()
+            assert tray.wait_tooltip("personal: 5h 20 %"), tray.tooltip()
+            # Each token asked for its own account only, once each.
+            assert api.requests_with_token(E2E_TOKEN) == 1
+            assert api.requests_with_token(WORK_TOKEN) == 1
+            assert api.request_count == 2
+
+            menu = tray.menu()
+            labels = [item.label for item in menu.walk()]
+            personal = next(i for i in menu.children if i.label.startswith("personal · "))
+            work = next(i for i in menu.children if i.label.startswith("work · "))
+            assert "5h 20 % · week 10 %" in personal.label, labels
+            assert "5h 95 % · week 40 %" in work.label, labels
+            assert any(i.label.startswith("5-hour session: 20") for i in personal.walk())
+            assert any(i.label.startswith("5-hour session: 95") for i in work.walk())
+            assert not any(i.label.startswith("5-hour session: 20") for i in work.walk())
+            # Each reset names its own account's file and backups folder.
+            assert any(i.label.strip() == str(work_file) for i in work.walk())
+            assert any(i.label.strip() == str(home.credentials) for i in personal.walk())
+            assert menu.find("Quit").enabled  # the app's part, once, at the top level
+            assert sum(1 for label in labels if label == "Quit") == 1
+
+            # The icon is the most constrained account's (work at 95 %), not the primary's.
+            work_state = Store(home.paths.for_account("work")).read()
+            personal_state = Store(home.paths).read()
+
+            def drawn(state: object) -> list[list[int]]:
+                from claude_usage_gauge.core.state import State
+
+                assert isinstance(state, State)
+                gauge = gauge_view(build_view(state, utc_now(), Settings()), Settings())
+                return [list(argb32(render(gauge, size))[2]) for size in SIZES]
+
+            shown = [data for _, _, data in tray.prop("IconPixmap")]
+            assert shown == drawn(work_state)
+            assert shown != drawn(personal_state)
+
+            geometry, _ = _steady_icon(desktop, "accounts")
+            _open_menu(desktop, geometry, "accounts-menu")
+            # Into work's submenu (header, personal, work), for the reviewer's screenshot.
+            windows = len(desktop.window_names())
+            desktop.keys("Down", "Down", "Down", "Right")
+            assert wait_until(lambda: len(desktop.window_names()) > windows, 10)
+            time.sleep(0.4)  # mapped is not yet drawn
+            desktop.screenshot(ARTIFACTS / "sni-accounts-submenu.png")
+            desktop.keys("Escape", "Escape")
+
+            # "Yes, move it aside" in work's submenu moves work's sign-in, nobody else's.
+            tray.click(work.find("Yes, move it aside").id)
+            assert wait_until(lambda: not work_file.exists(), 10), "work's sign-in stayed"
+            assert home.credentials.read_bytes() == personal_bytes
+            backups = home.paths.for_account("work").backups_dir
+            assert wait_until(lambda: any(backups.glob("credentials-*.json")), 10)
+            assert not home.paths.backups_dir.exists() or not any(home.paths.backups_dir.iterdir())
+            assert tray.wait_tooltip("personal: 5h 20 %"), tray.tooltip()
+            # Work's numbers stay, with its problem beside them; personal's line is unchanged.
+            assert tray.wait_tooltip("· ⚠ Not signed in"), tray.tooltip()
+            lines = tray.tooltip().splitlines()
+            assert lines[1] == "personal: 5h 20 % · week 10 %", lines
+            assert lines[2].startswith("work: "), lines
+            assert "Not signed in" in lines[2], lines
+        finally:
+            tray.stop()
+            wait_until(lambda: desktop.sni_icon() is None, 10)
+        output = tray.output() + home.log_text()
+        assert E2E_TOKEN not in output
+        assert WORK_TOKEN not in output
