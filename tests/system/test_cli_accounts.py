@@ -158,9 +158,16 @@ def test_one_account_rate_limited_does_not_hold_back_the_other(
     assert (fake.requests_with_token(TOKEN), fake.requests_with_token(SECOND_TOKEN)) == (1, 2)
 
     # A refresh of every account: personal's gate still holds (its 429 said an hour), and
-    # work's manual spacing holds too; neither token is sent, and both say so.
+    # work's manual spacing holds too; neither token is sent.
     proc, both = two.status_json("--refresh")
     assert error_kind(_account(both, "personal")) == "rate_limited"
+    # The held one is named on stderr; work's numbers came from its refresh a moment ago.
+    assert proc.returncode == 3
+    assert proc.stderr.startswith(
+        "personal: No request was sent: the server asked us to wait (rate limited). "
+        "The next one may go at "
+    )
+    assert proc.stderr.count("\n") == 1
     assert percents(_account(both, "work")) == {"five_hour": 35.0, "seven_day": 41.0}
     assert fake.requests_with_token(TOKEN) == 1
     # Never a token sent for the other account, and nothing but the two.
