@@ -169,9 +169,7 @@ def _settings_lines(lines: list[str], paths: AppPaths, settings: Settings) -> st
     except UsageError as exc:
         refused = exc.message
     exists = paths.config_file.exists()
-    lines.append(
-        f"  file: {paths.config_file}{'' if exists else ' (none: every setting is its default)'}"
-    )
+    lines.append(f"  file: {paths.config_file}{'' if exists else ' (not there)'}")
     whence = {
         FROM_FILE: "from the settings file",
         FROM_ENV: f"from {API_BASE_ENV}, which wins over the settings file",
