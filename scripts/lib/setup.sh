@@ -56,6 +56,25 @@ ensure_uv() {
     -r "$UV_REQUIREMENTS"
 }
 
+# sni_desktop: a StatusNotifierWatcher (the tray of today's Linux desktops) is on the session bus.
+# Our own StatusNotifierItem needs neither GTK nor PyGObject there, so nothing is built for it.
+# Asked with whichever D-Bus client the desktop has; with none, or no session bus, it says no.
+SNI_WATCHER=org.kde.StatusNotifierWatcher
+sni_desktop() {
+  [ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ] || [ -S "${XDG_RUNTIME_DIR:-/nonexistent}/bus" ] || return 1
+  local answer=""
+  if command -v dbus-send >/dev/null 2>&1; then
+    answer=$(timeout 5 dbus-send --session --print-reply --dest=org.freedesktop.DBus \
+      /org/freedesktop/DBus org.freedesktop.DBus.NameHasOwner "string:$SNI_WATCHER" 2>/dev/null) || return 1
+  elif command -v busctl >/dev/null 2>&1; then
+    answer=$(timeout 5 busctl --user call org.freedesktop.DBus /org/freedesktop/DBus \
+      org.freedesktop.DBus NameHasOwner s "$SNI_WATCHER" 2>/dev/null) || return 1
+  else
+    return 1
+  fi
+  case "$answer" in *true*) return 0 ;; *) return 1 ;; esac
+}
+
 # venv_ready "linux": the venv exists and was synced with these extras since pyproject.toml and
 # uv.lock last changed (so ensure_venv has nothing to do).
 venv_ready() {

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from claude_usage_gauge import __version__
+from claude_usage_gauge.testing.session_bus import missing_bus_tools, running_bus
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN = ROOT / "scripts" / "run"
@@ -45,8 +46,14 @@ def _missing_debs() -> list[str]:
     return missing
 
 
-def run(venv: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run(
+    venv: Path, *args: str, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE_", "VIRTUAL_ENV"))}
+    # No desktop unless a test gives one: the full set-up for an old tray is the default.
+    env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    env["XDG_RUNTIME_DIR"] = "/nonexistent"
+    env.update(extra_env or {})
     env["CLAUDE_USAGE_GAUGE_VENV"] = str(venv)
     return subprocess.run(
         [str(RUN), *args], capture_output=True, text=True, env=env, timeout=600, check=False
@@ -82,3 +89,18 @@ def test_the_first_run_says_it_sets_up_and_later_runs_say_nothing_extra(tmp_path
     notes = [line for line in updated.stderr.splitlines() if not line.startswith("WARNING: ")]
     assert notes == [UPDATE, DONE], updated.stderr
     assert updated.stdout == version
+
+
+@pytest.mark.skipif(sys.platform != "linux" or bool(missing_bus_tools()), reason="a D-Bus session")
+def test_on_a_desktop_with_a_status_notifier_watcher_nothing_is_built(tmp_path: Path) -> None:
+    """Today's Linux desktops host our StatusNotifierItem, which needs neither GTK nor PyGObject:
+    the first run there sets up the plain package (no C build of PyGObject, no GTK packages)."""
+    venv = tmp_path / "venv"
+    with running_bus(tmp_path / "bus") as bus:  # the real status-notifier-watcher on it
+        done = run(venv, "--version", extra_env=bus.env)
+
+    assert done.returncode == 0, done.stderr
+    assert (venv / ".installed-base").exists()
+    assert not (venv / ".installed-linux").exists()
+    assert not list(venv.glob("lib/python*/site-packages/gi")), "PyGObject was installed"
+    assert list(venv.glob("lib/python*/site-packages/jeepney"))  # what the SNI tray speaks with
