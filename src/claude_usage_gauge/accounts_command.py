@@ -259,7 +259,7 @@ def _discover(
         f for f in discover(settings, secret_store=secret_store) if f.signed_in or f.configured_as
     ]
     if not found:
-        _print(
+        _error(
             "No Claude Code sign-in found (looked in ~/.claude, $CLAUDE_CONFIG_DIR, ~/.claude-*)."
         )
         return EXIT_NOTHING

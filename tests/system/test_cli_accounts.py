@@ -313,6 +313,19 @@ def test_discover_lists_sign_ins_and_adds_them_keeping_the_file(
     assert "configured as work" in again.stdout
 
 
+def test_discover_with_no_sign_in_anywhere_says_so_on_stderr(
+    tmp_path: Path, fake: FakeUsageAPI
+) -> None:
+    home = TwoAccounts(tmp_path / "home", fake.url)  # no credentials written anywhere
+
+    proc = home.run("accounts", "discover")
+
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert "No Claude Code sign-in found" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
 def test_a_bad_accounts_entry_is_a_settings_problem(tmp_path: Path, fake: FakeUsageAPI) -> None:
     home = TwoAccounts(tmp_path / "home", fake.url)
     home.write_credentials(TOKEN)
