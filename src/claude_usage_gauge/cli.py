@@ -40,7 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="show usage (from the shared store when fresh)")
     status.add_argument("--json", action="store_true", help="print one JSON object")
     status.add_argument(
-        "--refresh", action="store_true", help="ask the server now (still honours rate limits)"
+        "--refresh",
+        action="store_true",
+        help="ask the usage service now (still honours rate limits)",
     )
 
     doctor = sub.add_parser("doctor", help="explain where things are and what is wrong")
@@ -84,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     creds = sub.add_parser("credentials", help="reset, restore or list credential backups")
     creds_sub = creds.add_subparsers(dest="action", metavar="ACTION", required=True)
     for name, text in (
-        ("reset", "move Claude Code's credentials aside to a backup, to log in fresh"),
+        ("reset", "move Claude Code's credentials aside to a backup, to sign in afresh"),
         ("restore", "put the newest backup back"),
     ):
         action = creds_sub.add_parser(name, help=text)

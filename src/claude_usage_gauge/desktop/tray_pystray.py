@@ -184,7 +184,9 @@ class PystrayTray(Tray):
             return pystray.MenuItem(
                 entry.text, handler, checked=lambda _item: checked, enabled=entry.enabled
             )
-        return pystray.MenuItem(entry.text, handler, default=entry.default, enabled=entry.enabled)
+        # Information rows are disabled: text to read, not a click that does nothing.
+        enabled = entry.enabled and not entry.informational
+        return pystray.MenuItem(entry.text, handler, default=entry.default, enabled=enabled)
 
     def _handler(self, action: str | None) -> Callable[[Any, Any], None]:
         def run(_icon: Any, _item: Any) -> None:

@@ -85,16 +85,18 @@ class TrayHome:
         state = Store(self.paths).read()
         now = datetime.now(UTC)
         # As the app builds it on Linux: autostart is available, so "Start at login" is listed.
-        context = MenuContext(plan="max", autostart_on=False)
+        context = MenuContext(
+            plan="max", autostart_on=False, credentials_found=self.credentials.exists()
+        )
         return build_menu(build_view(state, now, Settings()), now, context)
 
-    def menu_position(self, text: str, *, skip_disabled: bool = False) -> int:
+    def menu_position(self, text: str, *, skip_disabled: bool = True) -> int:
         """How many Down presses select `text` in the tray's menu. GTK's keyboard skips
-        separators, and disabled rows too (`skip_disabled`: the SNI menu's information rows)."""
+        separators and disabled rows (both backends show information rows disabled)."""
         selectable = [
             e
             for e in self.menu()
-            if not e.is_separator and not (skip_disabled and e.action is None and not e.children)
+            if not e.is_separator and not (skip_disabled and not e.selectable)
         ]
         for index, entry in enumerate(selectable):
             if entry.text == text:
