@@ -98,13 +98,26 @@ def _safe(entry: Entry) -> Entry:
     return replace(entry, text=text, children=children)
 
 
+def _manual_decision(view: View) -> Decision | None:
+    if view.manual is None and view.next_manual is not None:
+        return Decision(view.next_manual, BUDGET_SPENT)
+    return view.manual
+
+
+def refresh_possible_at(view: View, now: datetime) -> datetime | None:
+    """When a held-back "Refresh now" becomes a click again (None: it is one, or only a new
+    sign-in makes it one), so a tray can redraw its menu then."""
+    decision = _manual_decision(view)
+    if decision is None or decision.at is None or decision.at <= now:
+        return None
+    return decision.at
+
+
 def refresh_entry(view: View, now: datetime) -> Entry:
     """The "Refresh now" row; when a click could not send a request, a disabled row saying when it
     can: during the spacing after a manual refresh, a rate limit, with the hourly budget spent,
     or while the sign-in is refused (only a new one helps)."""
-    decision = view.manual
-    if decision is None and view.next_manual is not None:
-        decision = Decision(view.next_manual, BUDGET_SPENT)
+    decision = _manual_decision(view)
     if decision is None or decision.allows(now):
         return Entry("Refresh now", action="refresh")
     if decision.at is None:
