@@ -407,6 +407,22 @@ def test_with_the_hourly_budget_spent_refresh_says_until_when() -> None:
     assert not refresh.enabled
 
 
+@pytest.mark.parametrize(
+    ("kind", "words"),
+    [
+        (ErrorKind.NO_CREDENTIALS, "after you sign in"),
+        (ErrorKind.TOKEN_EXPIRED, "once Claude Code renews its sign-in"),
+        (ErrorKind.BAD_CREDENTIALS, "after you sign in again"),
+    ],
+)
+def test_a_sign_in_problem_found_locally_needs_no_click(kind: ErrorKind, words: str) -> None:
+    # No token was ever used (no gate): the tray itself looks at the sign-in every few seconds.
+    state = State(salt=b"s" * 16).with_error(Problem(kind, "x"), NOW)
+    refresh = entry(built(state), "Refresh now")
+    assert refresh.text == f"Refresh now — {words}"
+    assert not refresh.enabled
+
+
 def test_a_refused_sign_in_waits_for_a_new_one() -> None:
     state = signed_in_state(last_kind=ErrorKind.UNAUTHORIZED, failed_signature="").with_error(
         Problem(ErrorKind.UNAUTHORIZED, "Refused."), NOW

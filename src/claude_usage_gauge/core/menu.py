@@ -98,6 +98,13 @@ def _safe(entry: Entry) -> Entry:
     return replace(entry, text=text, children=children)
 
 
+_AGAIN = "after you sign in again"
+_SIGN_IN_WAIT = {
+    ErrorKind.NO_CREDENTIALS: "after you sign in",
+    ErrorKind.TOKEN_EXPIRED: "once Claude Code renews its sign-in",
+}
+
+
 def _manual_decision(view: View) -> Decision | None:
     if view.manual is None and view.next_manual is not None:
         return Decision(view.next_manual, BUDGET_SPENT)
@@ -117,11 +124,15 @@ def refresh_entry(view: View, now: datetime) -> Entry:
     """The "Refresh now" row; when a click could not send a request, a disabled row saying when it
     can: during the spacing after a manual refresh, a rate limit, with the hourly budget spent,
     or while the sign-in is refused (only a new one helps)."""
+    kind = view.error.kind if view.error is not None else None
+    if kind is not None and kind.needs_new_credentials:
+        # The tray looks at the sign-in every few seconds by itself: a click adds nothing.
+        return Entry(f"Refresh now — {_SIGN_IN_WAIT.get(kind, _AGAIN)}", "refresh", enabled=False)
     decision = _manual_decision(view)
     if decision is None or decision.allows(now):
         return Entry("Refresh now", action="refresh")
     if decision.at is None:
-        return Entry("Refresh now — after you sign in again", action="refresh", enabled=False)
+        return Entry(f"Refresh now — {_AGAIN}", action="refresh", enabled=False)
     wait = decision.at - now
     when = "in under a minute" if wait < timedelta(minutes=1) else f"at {clock(decision.at)}"
     why = {
