@@ -26,7 +26,13 @@ from claude_usage_gauge.testing.desktop import (
     missing_tools,
     running_desktop,
 )
-from claude_usage_gauge.testing.fake_api import FakeUsageAPI, ok, rate_limited, unauthorized
+from claude_usage_gauge.testing.fake_api import (
+    FakeUsageAPI,
+    ok,
+    out_of_extra_usage,
+    rate_limited,
+    unauthorized,
+)
 from claude_usage_gauge.testing.session_bus import wait_until
 from claude_usage_gauge.testing.tray_home import TrayHome
 from tests.support.sni import MenuItem, TrayOnBus
@@ -45,6 +51,8 @@ OVERLAP_ALLOWED = 12
 
 @pytest.fixture(scope="module")
 def desktop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desktop]:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "sni-menus-widths.txt").write_text("", encoding="utf-8")
     missing = missing_tools("sni")
     if missing:
         if os.environ.get("CI"):
@@ -103,7 +111,11 @@ def _icon(desktop: Desktop) -> Geometry:
     return found[-1]
 
 
-def _check_fits(menus: list[Geometry]) -> None:
+def _check_fits(menus: list[Geometry], shot: str | None) -> None:
+    if shot is not None:
+        # The measured widths beside the screenshots, for a reviewer.
+        with (ARTIFACTS / "sni-menus-widths.txt").open("a", encoding="utf-8") as widths:
+            widths.write(f"sni-menus-{shot}.png: {', '.join(f'{m.width} px' for m in menus)}\n")
     for menu in menus:
         assert menu.width <= MENU_MAX_WIDTH, f"a menu is {menu.width} px wide: {menus}"
         assert menu.x >= 0, menus
@@ -120,7 +132,7 @@ def _open_main(desktop: Desktop, shot: str | None) -> Geometry:
     menus = _wait_popups(desktop, 1)
     if shot is not None:
         desktop.screenshot(ARTIFACTS / f"sni-menus-{shot}.png")
-    _check_fits(menus)
+    _check_fits(menus, shot)
     return menus[0]
 
 
@@ -131,7 +143,7 @@ def _open_submenu(desktop: Desktop, tray: TrayOnBus, label: str, shot: str) -> l
     desktop.keys(*["Down"] * tray.home.menu_position(label), "Right")
     menus = _wait_popups(desktop, 2)
     desktop.screenshot(ARTIFACTS / f"sni-menus-{shot}.png")
-    _check_fits(menus)
+    _check_fits(menus, shot)
     _close_menus(desktop)
     return menus
 
@@ -234,3 +246,26 @@ def test_the_menus_when_rate_limited_fit_and_say_when_a_refresh_can_go(
         problem = next(item for item in menu.walk() if item.label.startswith("⚠"))
         _open_submenu(desktop, tray, problem.label, "rate-limited-problem")
         assert api.request_count == requests
+
+
+def test_the_menus_when_claude_code_is_refused_fit(
+    tmp_path: Path, desktop: Desktop, stop_after: list[TrayOnBus]
+) -> None:
+    with FakeUsageAPI(default=ok(5.0, 10.0)) as api:
+        home = TrayHome(tmp_path / "home", api.url, desktop.env, display=False)
+        tray = _start(desktop, home, "5h 5 %")
+        stop_after.append(tray)
+        api.script([], default=out_of_extra_usage())
+        requests = api.request_count
+        tray.click(tray.menu().find("Refresh now").id)
+        assert api.wait_for_requests(requests + 1, 15)
+        assert tray.wait_tooltip("out of extra usage"), tray.tooltip()
+        menu = tray.menu()
+        # The whole line is longer than a row: the label is its first clause, the rest inside.
+        problem = menu.find("⚠ The usage service says: out of extra usage")
+        said = " ".join(child.label.strip() for child in problem.children)
+        assert "but your plan is at 5 % (5-hour) / 10 % (week)" in said
+        _open_main(desktop, "refused")
+        _open_submenu(desktop, tray, problem.label, "refused-problem")
+        # The cure, step by step: the longest help there is.
+        _open_submenu(desktop, tray, "Sign-in help", "refused-sign-in-help")
