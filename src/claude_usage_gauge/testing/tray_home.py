@@ -85,8 +85,17 @@ class TrayHome:
         state = Store(self.paths).read()
         now = datetime.now(UTC)
         # As the app builds it on Linux: autostart is available, so "Start at login" is listed.
+        from claude_usage_gauge.sources.credential_backups import list_backups
+
+        backups = list_backups(self.paths.backups_dir)
         context = MenuContext(
-            plan="max", autostart_on=False, credentials_found=self.credentials.exists()
+            plan="max",
+            autostart_on=False,
+            credentials_found=self.credentials.exists(),
+            # As the app gathers it: the Restore entry is there once a backup is.
+            newest_backup=f"{backups[0].created_at.astimezone():%Y-%m-%d %H:%M}"
+            if backups
+            else None,
         )
         return build_menu(build_view(state, now, Settings()), now, context)
 
