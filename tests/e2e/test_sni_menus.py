@@ -18,9 +18,7 @@ from pathlib import Path
 import pytest
 
 from claude_usage_gauge.testing.desktop import (
-    BAR_HEIGHT,
     SCREEN,
-    SNI_HOST,
     Desktop,
     Geometry,
     missing_tools,
@@ -64,21 +62,7 @@ def desktop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desktop]:
 
 
 def _popups(desktop: Desktop) -> list[Geometry]:
-    """The host's menu windows on screen now, in stacking order (a submenu after its parent)."""
-    found: list[Geometry] = []
-    tree = desktop.run("xwininfo", "-root", "-children")
-    for window, name in re.findall(r'^\s+(0x[0-9a-f]+) "([^"]*)"', tree, re.MULTILINE):
-        if name != SNI_HOST:
-            continue
-        info = desktop.run("xwininfo", "-id", window)
-        if "IsViewable" not in info:
-            continue
-        geometry = desktop.geometry(window)
-        # Not the bar itself (at the top), nor GTK's tiny helper windows.
-        if geometry.y >= BAR_HEIGHT and geometry.width > 20 and geometry.height > 20:
-            found.append(geometry)
-    # xwininfo lists the topmost child first: the newest popup comes first.
-    return found[::-1]
+    return desktop.menus()
 
 
 def _wait_popups(desktop: Desktop, count: int) -> list[Geometry]:
