@@ -6,7 +6,8 @@
 --host sni (the default: today's Linux desktops): the real tray (`python -m claude_usage_gauge`)
 with no DISPLAY, on a private session bus with the real status-notifier-watcher. Menu opens are
 played as a tray host makes them: AboutToShow, then GetLayout of the whole menu.
---host trayer: the old XEmbed path (pystray + GTK) docked in trayer on the tests' Xvfb desktop.
+--host trayer: the old XEmbed path (pystray + GTK) docked in trayer on the tests' Xvfb desktop;
+menu opens are right clicks on the docked icon with xdotool, each closed with Escape.
 
 Both run against the fake usage API on 127.0.0.1 with a warm store: one `status` run fetched the
 numbers first, so the tray needs no request to show them. Figures (Linux only, from /proc):
@@ -212,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", choices=("sni", "trayer"), default="sni")
     parser.add_argument("--seconds", type=float, default=60.0, help="idle time measured")
     parser.add_argument("--runs", type=int, default=5, help="start-ups timed")
-    parser.add_argument("--opens", type=int, default=50, help="menu opens, twice (sni)")
+    parser.add_argument("--opens", type=int, default=50, help="menu opens, twice")
     parser.add_argument("--summary", action="store_true", help="one 'summary:' line per target")
     args = parser.parse_args(argv)
     if sys.platform != "linux":
@@ -244,9 +245,21 @@ def main(argv: list[str] | None = None) -> int:
                 def undocked() -> None:
                     wait_until(lambda: desktop.docked_icon(APP_NAME) is None, 10)
 
-                host = Host(docked, undocked, None)
+                def open_menu() -> None:
+                    # A right click on the docked icon, as a user opens it; Escape closes it.
+                    icon = desktop.docked_icon(APP_NAME)
+                    if icon is None:
+                        raise RuntimeError("the tray icon is gone")
+                    before = len(desktop.window_names())
+                    desktop.click(*icon.centre, button=3)
+                    if not wait_until(lambda: len(desktop.window_names()) > before, 5):
+                        raise RuntimeError("the menu did not open")
+                    desktop.keys("Escape")
+                    wait_until(lambda: len(desktop.window_names()) <= before, 5)
+
+                host = Host(docked, undocked, open_menu)
                 starts = [time_to_ready(host, env) for _ in range(args.runs)]
-                idle = measure(host, env, api, args.seconds, 0)
+                idle = measure(host, env, api, args.seconds, args.opens)
     report(args.host, args, starts, idle)
     return 0
 

@@ -20,6 +20,19 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 
 
+def _account_option(parser: argparse.ArgumentParser, *, inner: bool = False) -> None:
+    """`--account NAME`; on an action (`credentials reset --account work`) it must not reset
+    what the command's own level was given (`credentials --account work reset`)."""
+    import argparse
+
+    parser.add_argument(
+        "--account",
+        metavar="NAME",
+        default=argparse.SUPPRESS if inner else None,
+        help="one of the configured accounts (see 'accounts list'); default: the primary",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     import argparse
 
@@ -44,6 +57,17 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="ask the usage service now (still honours rate limits)",
     )
+    _account_option(status)
+
+    accounts = sub.add_parser("accounts", help="the Claude accounts (config folders) watched")
+    accounts_sub = accounts.add_subparsers(dest="action", metavar="ACTION", required=True)
+    accounts_sub.add_parser("list", help="show the configured accounts")
+    discover = accounts_sub.add_parser(
+        "discover", help="find Claude Code sign-ins (~/.claude, $CLAUDE_CONFIG_DIR, ~/.claude-*)"
+    )
+    discover.add_argument(
+        "--add", action="store_true", help="add the ones not configured to the settings file"
+    )
 
     doctor = sub.add_parser("doctor", help="explain where things are and what is wrong")
     doctor.add_argument(
@@ -51,10 +75,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print one plain-text report for a bug filing (no token, no paths)",
     )
+    _account_option(doctor)
 
     history = sub.add_parser("history", help="a page of the last 7 days of usage (HTML)")
     history.add_argument("--open", action="store_true", help="open it in the browser")
     history.add_argument("--output", metavar="FILE", help="write it here ('-': standard output)")
+    _account_option(history)
 
     line = sub.add_parser("statusline", help="Claude Code statusline bridge (reads JSON on stdin)")
     line.add_argument(
@@ -66,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     line.add_argument(
         "--state-dir", dest="state_dir", help="the shared state's folder (install writes it)"
     )
+    _account_option(line)
     line_sub = line.add_subparsers(dest="action", metavar="ACTION")
     for name, text in (
         ("install", "make Claude Code call this bridge"),
@@ -73,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     ):
         action = line_sub.add_parser(name, help=text)
         action.add_argument("--dry-run", action="store_true", help="show the change, write nothing")
+        _account_option(action, inner=True)
 
     hooks = sub.add_parser("hooks", help="let Claude Code tell this app how each turn ends")
     hooks_sub = hooks.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -82,8 +110,10 @@ def _parser() -> argparse.ArgumentParser:
     ):
         action = hooks_sub.add_parser(name, help=text)
         action.add_argument("--dry-run", action="store_true", help="show the change, write nothing")
+        _account_option(action)
 
     creds = sub.add_parser("credentials", help="reset, restore or list credential backups")
+    _account_option(creds)
     creds_sub = creds.add_subparsers(dest="action", metavar="ACTION", required=True)
     for name, text in (
         ("reset", "move Claude Code's credentials aside to a backup, to sign in afresh"),
@@ -91,7 +121,8 @@ def _parser() -> argparse.ArgumentParser:
     ):
         action = creds_sub.add_parser(name, help=text)
         action.add_argument("--yes", action="store_true", help="do not ask")
-    creds_sub.add_parser("list", help="show backups")
+        _account_option(action, inner=True)
+    _account_option(creds_sub.add_parser("list", help="show backups"), inner=True)
 
     auto = sub.add_parser("autostart", help="start the tray at login")
     auto.add_argument("action", choices=("enable", "disable", "status"))
@@ -104,15 +135,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         # What Claude Code runs when a turn ends: as light and silent as the bridge.
         from claude_usage_gauge.hooks.command import hook_command, parse_hook_args
 
-        return hook_command(parse_hook_args(args_list[1:]))
+        state_dir = parse_hook_args(args_list[1:])
+        account = parse_hook_args(args_list[1:], "--account")
+        if state_dir is None and account is not None:
+            from claude_usage_gauge.accounts import account_state_dir
+
+            state_dir = account_state_dir(account)
+            if state_dir is None:
+                return EXIT_OK  # no such account: nothing recorded, and Claude Code not bothered
+        return hook_command(state_dir)
     if args_list[:1] == ["statusline"]:
         # The bridge's fast path: its two options parsed by hand, nothing else imported.
         from claude_usage_gauge.statusline import bridge as statusline
 
         bridge_args = statusline.parse_bridge_args(args_list[1:])
         if bridge_args is not None:
+            state_dir = bridge_args.state_dir
+            if state_dir is None and bridge_args.account is not None:
+                # Read the settings only here: the installed command names the folder.
+                from claude_usage_gauge.accounts import account_state_dir
+
+                # No such account: an empty folder name records nothing (never the primary's).
+                state_dir = account_state_dir(bridge_args.account) or ""
             return statusline.bridge_command(
-                bridge_args.template, bridge_args.then_cmd, state_dir=bridge_args.state_dir
+                bridge_args.template, bridge_args.then_cmd, state_dir=state_dir
             )
     # Every human output (the bridge's own line took the fast path) passes one sanitiser.
     from claude_usage_gauge.console import protect_streams

@@ -9,17 +9,28 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
 
+    from claude_usage_gauge.accounts import Account
     from claude_usage_gauge.core.settings import Settings
     from claude_usage_gauge.paths import AppPaths
-    from claude_usage_gauge.sources.claude_home import ClaudeHome
     from claude_usage_gauge.sources.keychain import SecretStore
 
 EXIT_OK = 0
 EXIT_NOTHING = 1
+EXIT_USAGE = 2
 
 
 def run(command: str, args: argparse.Namespace) -> int:
     """Run the parsed `command`; its exit status."""
+    from claude_usage_gauge.accounts import UnknownAccount
+
+    try:
+        return _run(command, args)
+    except UnknownAccount as exc:  # `--account NAME` that names no configured account
+        print(f"claude-usage-gauge: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _run(command: str, args: argparse.Namespace) -> int:
     if command == "statusline":
         return _statusline(args)
     if command == "hooks":
@@ -27,13 +38,15 @@ def run(command: str, args: argparse.Namespace) -> int:
     # The tray and one-shot commands keep separate logs: a rotating file has one writer.
     _setup_logging("tray" if command == "tray" else "cli")
     if command == "status":
-        return _status(args.json, args.refresh)
+        return _status(args.json, args.refresh, args.account)
+    if command == "accounts":
+        return _accounts(args.action, getattr(args, "add", False))
     if command == "doctor":
-        return _report() if args.report else _doctor()
+        return _report(_account(args)) if args.report else _doctor(_account(args))
     if command == "history":
-        return _history(args.output, args.open)
+        return _history(_account(args), args.output, args.open)
     if command == "credentials":
-        return _credentials(args.action, getattr(args, "yes", False))
+        return _credentials(_account(args), args.action, getattr(args, "yes", False))
     if command == "autostart":
         return _autostart(args.action)
     return _tray(demo=args.demo)
@@ -54,11 +67,13 @@ def _settings(paths: AppPaths) -> Settings:
     return load_settings(paths.config_file)
 
 
-def _claude_home() -> ClaudeHome:
-    """Which Claude Code installation: resolved from the environment once, here."""
-    from claude_usage_gauge.sources.claude_home import ClaudeHome
+def _account(args: argparse.Namespace) -> Account:
+    """The account `--account NAME` picks, the primary without it (raises UnknownAccount)."""
+    from claude_usage_gauge.accounts import resolve_accounts, select_account
 
-    return ClaudeHome.from_environ()
+    paths = _paths()
+    accounts = resolve_accounts(paths, _settings(paths))
+    return select_account(accounts, getattr(args, "account", None))
 
 
 def _secret_store() -> SecretStore | None:
@@ -99,69 +114,53 @@ def _confirm(question: str) -> bool:
 # -- subcommands ---------------------------------------------------------------------------
 
 
-def _status(as_json: bool, refresh: bool) -> int:
-    import json
-
-    from claude_usage_gauge.core.view import build_view, status_json, status_lines
-    from claude_usage_gauge.refresh import Refresher, utc_now
-    from claude_usage_gauge.store import Store
+def _status(as_json: bool, refresh: bool, name: str | None) -> int:
+    from claude_usage_gauge.accounts import resolve_accounts, select_account
+    from claude_usage_gauge.accounts_command import status_command
 
     paths = _paths()
     settings = _settings(paths)
-    home = _claude_home()
-    store = Store.for_home(paths, home)
-    unshared = store.unshared()
-    if unshared is not None and not refresh:
-        # No request without a place to remember it: every run would ask the server again.
-        from claude_usage_gauge.core.view import not_shared_output
-
-        for line in not_shared_output(unshared, as_json, utc_now()):
-            _print(line)
-        return EXIT_NOTHING
-    refresher = Refresher(store, settings, home, _secret_store())
-    outcome = refresher.refresh(manual=refresh)
-    now = utc_now()
-    view = build_view(outcome.state, now, settings)
-    if as_json:
-        _print(json.dumps(status_json(view), ensure_ascii=False))
-    else:
-        lines = status_lines(view, now)
-        if not lines:
-            lines = ["No usage yet."]
-        from claude_usage_gauge.core.errors import ErrorKind
-
-        # The cure, when nothing shows or when the numbers and the refusal disagree.
-        if view.error is not None and (
-            view.usage is None or view.error.kind == ErrorKind.OUT_OF_EXTRA_USAGE
-        ):
-            from claude_usage_gauge.core.guidance import help_steps
-
-            lines += ["What to do:", *(f"  - {step}" for step in help_steps(view.error.kind))]
-        for line in lines:
-            _print(line)
-    return EXIT_OK if view.usage is not None else EXIT_NOTHING
+    accounts = resolve_accounts(paths, settings)
+    if name is not None:
+        accounts = (select_account(accounts, name),)
+    listed = bool(settings.accounts) and name is None
+    return status_command(
+        accounts, settings, _secret_store(), as_json=as_json, refresh=refresh, listed=listed
+    )
 
 
-def _doctor() -> int:
+def _accounts(action: str, add: bool) -> int:
+    from claude_usage_gauge.accounts_command import accounts_command
+
+    paths = _paths()
+    return accounts_command(action, paths, _settings(paths), _secret_store(), add=add)
+
+
+def _doctor(account: Account) -> int:
     from claude_usage_gauge.doctor import report
 
     paths = _paths()
-    for line in report(paths, _claude_home(), _settings(paths), _secret_store()):
+    settings = _settings(paths)
+    for line in report(account.paths, account.home, settings, _secret_store()):
+        _print(line)
+    from claude_usage_gauge.accounts_command import accounts_lines
+
+    for line in accounts_lines(paths, settings, account):
         _print(line)
     return EXIT_OK
 
 
-def _report() -> int:
+def _report(account: Account) -> int:
     from claude_usage_gauge.bug_report import gather_report
     from claude_usage_gauge.desktop.tray_backend import probe_backend
     from claude_usage_gauge.refresh import utc_now
     from claude_usage_gauge.store import Store
 
     paths = _paths()
-    home = _claude_home()
+    home = account.home
     backend = probe_backend()
     text = gather_report(
-        Store.for_home(paths, home),
+        Store.for_home(account.paths, home),
         home,
         settings=_settings(paths),
         secret_store=_secret_store(),
@@ -172,14 +171,14 @@ def _report() -> int:
     return EXIT_OK
 
 
-def _history(output: str | None, open_browser: bool) -> int:
+def _history(account: Account, output: str | None, open_browser: bool) -> int:
     from claude_usage_gauge.history_file import history_command
 
-    paths = _paths()
-    return history_command(paths, _settings(paths), output=output, open_browser=open_browser)
+    settings = _settings(_paths())
+    return history_command(account.paths, settings, output=output, open_browser=open_browser)
 
 
-def _credentials(action: str, yes: bool) -> int:
+def _credentials(account: Account, action: str, yes: bool) -> int:
     from claude_usage_gauge.core.errors import UsageError
     from claude_usage_gauge.sources.credential_backups import (
         NothingToDo,
@@ -188,7 +187,8 @@ def _credentials(action: str, yes: bool) -> int:
         restore_credentials,
     )
 
-    paths = _paths()
+    # The account's own backups: a restore puts back only this account's sign-in.
+    paths = account.paths
     store = _secret_store()
     if action == "list":
         backups = list_backups(paths.backups_dir, store)
@@ -205,13 +205,13 @@ def _credentials(action: str, yes: bool) -> int:
                 f"{paths.backups_dir}? You will need to sign in again."
             ):
                 return EXIT_NOTHING
-            result = reset_credentials(paths.backups_dir, _claude_home(), store)
+            result = reset_credentials(paths.backups_dir, account.home, store)
             _print(f"Moved to backup: {result.backup.label}")
             _print(result.next_steps)
             return EXIT_OK
         if not yes and not _confirm("Put the newest credentials backup back?"):
             return EXIT_NOTHING
-        restored = restore_credentials(paths.backups_dir, _claude_home(), store)
+        restored = restore_credentials(paths.backups_dir, account.home, store)
         _print(restored.next_steps)
         return EXIT_OK
     except NothingToDo as exc:
@@ -230,9 +230,13 @@ def _statusline(args: argparse.Namespace) -> int:
         from claude_usage_gauge.statusline.install import install_command
 
         _setup_logging("cli")
-        state_dir = str(_paths().state_dir)
+        account = _account(args)
         return install_command(
-            args.action, dry_run=args.dry_run, home=_claude_home(), state_dir=state_dir
+            args.action,
+            dry_run=args.dry_run,
+            home=account.home,
+            state_dir=str(account.paths.state_dir),
+            account=None if account.primary else account.name,
         )
     from claude_usage_gauge.statusline.bridge import bridge_command
 
@@ -243,10 +247,14 @@ def _hooks(args: argparse.Namespace) -> int:
     from claude_usage_gauge.hooks.install import hooks_command
 
     _setup_logging("cli")
-    settings_file = _claude_home().settings_file
-    state_dir = str(_paths().state_dir)
+    # The account's own installation gets hooks that write into the account's own folder.
+    account = _account(args)
     return hooks_command(
-        args.action, dry_run=args.dry_run, settings_file=settings_file, state_dir=state_dir
+        args.action,
+        dry_run=args.dry_run,
+        settings_file=account.home.settings_file,
+        state_dir=str(account.paths.state_dir),
+        account=None if account.primary else account.name,
     )
 
 

@@ -65,6 +65,11 @@ def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> Setti
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         problems.append(f"settings file {path} could not be read ({exc}); using defaults")
     settings, found = _validated(raw)
+    from claude_usage_gauge.account_settings import accounts_from_raw
+
+    accounts, bad_accounts = accounts_from_raw(raw.get("accounts"), env)
+    settings = replace(settings, accounts=accounts)
+    found += bad_accounts
     env_base = env.get(API_BASE_ENV)
     if env_base:
         settings = replace(settings, api_base=env_base, api_base_from_env=True)
@@ -144,6 +149,10 @@ def _toml_value(value: object) -> str:
     raise TypeError(f"cannot write {type(value).__name__} to the settings file")
 
 
+# For the `[[accounts]]` writer, which writes values the same way.
+toml_value = _toml_value
+
+
 def save_setting(path: Path, settings: Settings, **changes: object) -> Settings:
     """Persist changed settings (from the menu) and return the new Settings.
 
@@ -172,13 +181,18 @@ def save_setting(path: Path, settings: Settings, **changes: object) -> Settings:
         tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{path} is not valid TOML ({exc}); it was left as it is") from exc
+    # Top-level keys live before the first table (`[[accounts]]`): a key written after it
+    # would belong to that table.
+    table = re.search(r"^[ \t]*\[", text, re.MULTILINE)
+    top, tables = (text[: table.start()], text[table.start() :]) if table else (text, "")
     for name in changes:
         line = f"{name} = {_toml_value(getattr(checked, name))}"
         pattern = re.compile(rf"^[ \t]*{re.escape(name)}[ \t]*=.*$", re.MULTILINE)
         # The replacement is literal text: a function, so backslashes in it are not re escapes.
-        text, found = pattern.subn(_literal(line), text, count=1)
+        top, found = pattern.subn(_literal(line), top, count=1)
         if not found:
-            text = text.rstrip("\n") + "\n" + line + "\n"
+            top = (top.rstrip("\n") + "\n" if top.strip() else top) + line + "\n"
+    text = top + tables
     try:
         tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:  # e.g. a key the user spread over several lines
@@ -190,6 +204,7 @@ def save_setting(path: Path, settings: Settings, **changes: object) -> Settings:
         api_base=settings.api_base if from_env else checked.api_base,
         api_base_from_env=from_env,
         problems=settings.problems,
+        accounts=settings.accounts,
     )
 
 

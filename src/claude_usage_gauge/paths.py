@@ -6,12 +6,15 @@ fingerprint of the token and the backups hold credentials.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from claude_usage_gauge import APP_NAME
 from claude_usage_gauge.core.state_format import STORE_FILE_NAME
 from claude_usage_gauge.statusline.bridge_file import BRIDGE_FILE_NAME
+
+# Under the state and data folders: one sub-folder per account other than the primary.
+ACCOUNTS_DIR = "accounts"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,16 @@ class AppPaths:
     @property
     def log_file(self) -> Path:
         return self.log_dir / f"{APP_NAME}.log"
+
+    def for_account(self, name: str) -> AppPaths:
+        """The room of a second (third...) Claude account: its own store, locks (so its own gate),
+        bridge, hook event, history page and credential backups. Logs and settings stay shared.
+        The primary account keeps the paths above, so nothing moves for a single account."""
+        return replace(
+            self,
+            state_dir=self.state_dir / ACCOUNTS_DIR / name,
+            data_dir=self.data_dir / ACCOUNTS_DIR / name,
+        )
 
     def folder_problems(self) -> list[str]:
         """Why any of our folders that exists cannot be used (not ours alone), one sentence

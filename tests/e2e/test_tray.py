@@ -226,9 +226,21 @@ def test_reset_from_the_menu_moves_the_credentials_aside(
         # The tray now says the user is signed out, and a notification tells what to do next.
         assert wait_until(lambda: Store(home.paths).read().last_error is not None, 15)
         assert Store(home.paths).read().last_error.kind.value == "no_credentials"  # type: ignore[union-attr]
+        # The confirmation stays up beside the sign-in notice the reset causes: notifications go
+        # over the session bus, one per topic, not through pystray's one-at-a-time notifier.
+        assert wait_until(lambda: _displayed_notifications(desktop) >= 2, 15), _dunst(desktop)
+        assert '"appname"' not in _dunst(desktop)  # none of ours was closed into the history
         desktop.screenshot(ARTIFACTS / "after-reset.png")
     finally:
         _stop(proc)
+
+
+def _displayed_notifications(desktop: Desktop) -> int:
+    return int(desktop.run("dunstctl", "count", "displayed").strip() or 0)
+
+
+def _dunst(desktop: Desktop) -> str:
+    return desktop.run("dunstctl", "history")
 
 
 def test_a_left_click_opens_the_same_menu(

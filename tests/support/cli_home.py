@@ -85,6 +85,8 @@ class CliHome:
     env: dict[str, str] = field(default_factory=dict, repr=False)
     # Every secret ever written into this home, so a rewritten token is looked for too.
     secrets: list[str] = field(default_factory=list, repr=False)
+    # More files or folders that may hold a token (another account's sign-in and backups).
+    token_holders: list[Path] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -227,11 +229,9 @@ class CliHome:
         """The credentials file and the backups of it legitimately hold the token."""
         if path == self.credentials_path:
             return True
-        try:
-            path.relative_to(self.backups_dir)
-        except ValueError:
-            return False
-        return True
+        return any(
+            path.is_relative_to(holder) for holder in [self.backups_dir, *self.token_holders]
+        )
 
     def scan_for_token(self, outputs: Iterable[str] = ()) -> None:
         """Assert no token (nor its distinctive part) is in `outputs` or in any file under the

@@ -1,5 +1,6 @@
-"""The two extras of the hostile-input round: the user's --then command cannot flood Claude
-Code's status line, and folders made for the autostart entry are not opened up by a umask."""
+"""Extras of the hostile-input rounds: the user's --then command cannot flood Claude Code's
+status line, folders made for the autostart entry are not opened up by a umask, and a named pipe
+at the entry's path is reported, not read."""
 
 from __future__ import annotations
 
@@ -61,3 +62,26 @@ def test_autostart_folders_are_private_whatever_the_umask(tmp_path: Path) -> Non
         pytest.skip(f"autostart is not available here: {done.stdout}{done.stderr}")
     modes = {p: stat.S_IMODE(p.stat().st_mode) for p in (config_home, entry.parent, entry)}
     assert modes == {config_home: 0o700, entry.parent: 0o700, entry: 0o644}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_a_named_pipe_at_the_autostart_entry_is_reported_not_read(tmp_path: Path) -> None:
+    """`autostart status` (and the menu's checkbox, which asks the same) must not block on a
+    pipe someone left where the entry goes: a plain read would wait for a writer forever."""
+    home = CliHome(tmp_path / "home", f"http://127.0.0.1:{closed_port()}")
+    entry = home.root / ".config" / "autostart" / "claude-usage-gauge.desktop"
+    entry.parent.mkdir(parents=True)
+    os.mkfifo(entry)
+    done = subprocess.run(
+        [sys.executable, "-m", "claude_usage_gauge", "autostart", "status"],
+        env={**home.env, "PYSTRAY_BACKEND": "dummy"},
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "Could not check start at login" in done.stderr
+    assert "named pipe" in done.stderr
+    assert stat.S_ISFIFO(entry.stat().st_mode)  # left as it was

@@ -73,7 +73,7 @@ def test_the_item_registers_without_a_display_and_shows_the_numbers(
     assert tray.prop("ItemIsMenu") is True
     assert tray.prop("Menu") == MENU_PATH
     pixmaps = tray.prop("IconPixmap")
-    assert [(w, h) for w, h, _ in pixmaps] == [(s, s) for s in (16, 22, 24, 32, 48)]
+    assert [(w, h) for w, h, _ in pixmaps] == [(s, s) for s in (16, 22, 24, 32, 48, 64)]
     for width, height, data in pixmaps:
         assert len(data) == width * height * 4
         # ARGB, big-endian: the gauge's dark round face is opaque in the middle.

@@ -1,13 +1,18 @@
 """The tray icon: a pure function from a `GaugeView` to a square RGBA image.
 
-Layout (every size, scaled): a dark round face; on it a thick outer ring for the 5-hour session
-(clockwise from 12 o'clock, length = percent) over a full grey track; a thinner inner ring for the
-week; the session number in the centre from 32 px up. The dark face is the halo: it keeps the
-coloured rings visible on light panels, and the colours themselves are bright enough for dark ones.
+Layout (every size, from one set of proportions snapped to whole pixels): a dark round face; at
+its edge a ring for the 5-hour session (clockwise from 12 o'clock, length = percent) over a grey
+track; in the middle the session number in white; under the number a bar for the week. The
+number is drawn from a blocky digit font on the pixel grid, so it stays sharp and readable at
+16-24 px, where a scaled-down typeface is a grey smudge. The dark face is what the number is
+read against, so the panel's colour (light or dark) never touches the digits.
 
-Colour is never the only signal. The level also changes the centre: nothing for OK, a dot (small
-sizes) or a ring round the number for WARN, a solid disc for CRITICAL. States add a corner badge or
-a change to the track, so every state differs even in a 16 px monochrome template.
+Colour is never the only signal: the number tells the level, and CRITICAL also fills the face
+behind the number with the level colour (in a one-ink template: the whole ring in solid ink).
+Numbers that are not current keep their full contrast; their ring turns dashed ("old"), and a
+corner badge says why (a pause for rate limited, a "!" for an error), placed in the bottom-right
+corner clear of the number. With no number to show, the badge's symbol is drawn large in the
+middle instead; signed out is a slash across an empty face.
 
 Drawn supersampled and reduced with LANCZOS, because ImageDraw arcs are not anti-aliased.
 PIL is imported at top level on purpose: only the tray imports this module.
@@ -16,15 +21,15 @@ PIL is imported at top level on purpose: only the tray imports this module.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
-from functools import lru_cache
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from claude_usage_gauge.core.display_state import DisplayState
 
 RGBA = tuple[int, int, int, int]
+Box = tuple[float, float, float, float]  # left, top, right, bottom in output pixels
 
 
 class Level(StrEnum):
@@ -66,29 +71,39 @@ LEVEL_COLOURS: dict[Level, RGBA] = {
 # given premultiplied; every translucent colour here is black, where both forms agree.
 _FACE: RGBA = (24, 24, 24, 255)
 _TRACK: RGBA = (84, 84, 84, 255)
-_WEEK_TRACK: RGBA = (58, 58, 58, 255)
+_WEEK_TRACK: RGBA = (78, 78, 78, 255)
 _NEUTRAL: RGBA = (150, 150, 150, 255)
-_INK: RGBA = (245, 245, 245, 255)  # numbers and badge symbols
-_RIM: RGBA = (16, 16, 16, 255)  # the dark edge round badges and the slash
+_INK: RGBA = (250, 250, 250, 255)  # the number and badge symbols
+_RIM: RGBA = (16, 16, 16, 255)  # the dark edge round the slash
 _CLEAR: RGBA = (0, 0, 0, 0)
 _BADGE_ERROR: RGBA = (229, 72, 77, 255)
 _BADGE_RATE: RGBA = (62, 123, 250, 255)
-_BADGE_STALE: RGBA = (170, 170, 170, 255)
 _SLASH: RGBA = (210, 210, 210, 255)
 
 # Monochrome (menu-bar template): black only, the shape carried by alpha.
 _M_SOLID: RGBA = (0, 0, 0, 255)
 _M_TRACK: RGBA = (0, 0, 0, 80)
 
-_DIM_ALPHA = 0.6  # how much of the reading survives when it is not current
-_DIM_GREY = 0.6  # how far its colours move towards grey
-_NUMBER_MIN_SIZE = 32
 _MAX_CANVAS = 1024
+_SHARP_BADGE_BELOW = 32  # px: in smaller icons the badge is centred on a pixel's centre
+_SHARP_SYMBOL_BELOW = 4.0  # px of badge radius: below it the symbol is drawn on whole pixels
+_NOT_CURRENT = (DisplayState.STALE, DisplayState.RATE_LIMITED, DisplayState.ERROR)
+_BADGED = (DisplayState.RATE_LIMITED, DisplayState.ERROR)
 
-
-@lru_cache(maxsize=64)
-def _font(px: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default(size=px)
+# Digits on a 3 x 5 grid. The outer columns and rows are the strokes; the middle column and the
+# two in-between rows stretch, so one pattern serves every size. "1" is a single stroke.
+_DIGITS: dict[str, tuple[str, ...]] = {
+    "0": ("111", "101", "101", "101", "111"),
+    "1": ("1", "1", "1", "1", "1"),
+    "2": ("111", "001", "111", "100", "111"),
+    "3": ("111", "001", "111", "001", "111"),
+    "4": ("101", "101", "111", "001", "001"),
+    "5": ("111", "100", "111", "001", "111"),
+    "6": ("111", "100", "111", "101", "111"),
+    "7": ("111", "001", "001", "001", "001"),
+    "8": ("111", "101", "111", "101", "111"),
+    "9": ("111", "101", "111", "001", "111"),
+}
 
 
 def _reading(value: float | None) -> float | None:
@@ -104,64 +119,169 @@ def _number_text(value: float) -> str:
     return str(shown)
 
 
-def _dim(colour: RGBA, monochrome: bool) -> RGBA:
-    """The colour of a reading that is not current: fainter, and in colour also greyer.
-
-    In colour it sinks into the face rather than turning transparent, because shapes are drawn
-    by replacing pixels and a see-through arc would punch a hole in the face.
-    """
-    r, g, b, a = colour
-    if monochrome:
-        return (0, 0, 0, round(a * _DIM_ALPHA))
-    grey = (r * 299 + g * 587 + b * 114) // 1000
-    fr, fg, fb, _ = _FACE
-    out = []
-    for channel, face in ((r, fr), (g, fg), (b, fb)):
-        greyed = channel + (grey - channel) * _DIM_GREY
-        out.append(round(greyed + (face - greyed) * (1 - _DIM_ALPHA)))
-    return (out[0], out[1], out[2], a)
+# -- layout, in output pixels ------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
-class _Geometry:
-    """Radii and widths in canvas pixels, chosen per size so 16 px stays legible."""
+class _Font:
+    """Stroke widths and stretched cell sizes of the digit grid, in output pixels."""
 
-    centre: float
-    face: float
-    ring_outer: float
+    stroke_x: int  # width of the outer columns
+    middle_x: int  # width of the middle column
+    stroke_y: int  # height of the three stroke rows
+    middle_y: int  # height of the two rows between them
+    gap: int  # between digits
+
+    def columns(self) -> tuple[int, int, int]:
+        return (self.stroke_x, self.middle_x, self.stroke_x)
+
+    def rows(self) -> tuple[int, int, int, int, int]:
+        s, m = self.stroke_y, self.middle_y
+        return (s, m, s, m, s)
+
+    def columns_of(self, char: str) -> tuple[int, ...]:
+        # "1" is one stroke wide (proportional), so "100" fits where three full digits do not.
+        return (self.stroke_x,) if char == "1" else self.columns()
+
+    def text_width(self, text: str) -> int:
+        return sum(sum(self.columns_of(ch)) for ch in text) + (len(text) - 1) * self.gap
+
+    def height(self) -> int:
+        return 3 * self.stroke_y + 2 * self.middle_y
+
+
+@dataclass(frozen=True, slots=True)
+class IconLayout:
+    """Where the parts of one icon go, in output pixels: what tests and screenshots measure."""
+
+    size: int
     ring_width: float
-    week_outer: float
-    week_width: float
-    hole: float  # radius of the free centre inside the week ring
-    badge: float
-    badge_gap: float
-    numbered: bool
+    number: Box | None  # the digits' bounding box
+    week: Box | None  # the week bar's track
+    badge: tuple[float, float, float, float] | None  # centre x, centre y, radius, clear gap
+    font: _Font | None
+    text: str
 
 
-def _geometry(size: int, scale: int) -> _Geometry:
-    n = size * scale
-    px = float(scale)  # one output pixel
-    numbered = size >= _NUMBER_MIN_SIZE
-    if numbered:
-        ring_outer, ring_width, gap, week_width = 0.465 * n, 0.12 * n, 0.022 * n, 0.055 * n
-        badge = 0.21 * n
-    else:
-        # Small icons: fatter rings and no number, so the reading survives at 16 px.
-        ring_outer, ring_width, gap, week_width = 0.44 * n, 0.17 * n, 0.045 * n, 0.075 * n
-        badge = 0.25 * n
-    week_outer = ring_outer - ring_width - gap
-    return _Geometry(
-        centre=n / 2,
-        face=n / 2 - 0.25 * px,
-        ring_outer=ring_outer,
-        ring_width=ring_width,
-        week_outer=week_outer,
-        week_width=week_width,
-        hole=week_outer - week_width - gap,
-        badge=badge,
-        badge_gap=max(px, 0.05 * n),
-        numbered=numbered,
+def _font_for(size: int, text: str, inner: float, room: float) -> _Font:
+    """The biggest digit grid whose box fits inside the face's free disc of radius `inner`.
+
+    `room` is the extra height kept below the digits for the week bar; digits and bar are
+    centred together, as `layout` places them. A box fits when its corner pixels' centres lie
+    inside the disc.
+    """
+    c = size / 2
+    stroke = max(1, round(size / 14))
+    font = _Font(
+        stroke_x=stroke,
+        middle_x=max(1, round(0.27 * size - 2 * stroke)),
+        stroke_y=stroke,
+        middle_y=max(1, round((0.44 * size - 3 * stroke) / 2)),
+        gap=max(1, round(size / 22)),
     )
+    while True:
+        left, top = _place(size, font.text_width(text), font.height() + room)
+        xs = (left + 0.5 - c, left + font.text_width(text) - 0.5 - c)
+        ys = (top + 0.5 - c, top + font.height() - 0.5 - c)
+        if all(x**2 + y**2 <= inner**2 for x in xs for y in ys):
+            return font
+        # Shrink what is out of proportion first (digits about 1.75 times as tall as wide),
+        # then the strokes; the smallest font is returned even if it does not fit.
+        digit_w = 2 * font.stroke_x + font.middle_x
+        if font.middle_y > 1 and font.height() > 1.75 * digit_w:
+            font = replace(font, middle_y=font.middle_y - 1)
+        elif font.middle_x > 1:
+            font = replace(font, middle_x=font.middle_x - 1)
+        elif font.middle_y > 1:
+            font = replace(font, middle_y=font.middle_y - 1)
+        elif font.stroke_x > 1 or font.stroke_y > 1:
+            font = replace(
+                font,
+                stroke_x=max(1, font.stroke_x - 1),
+                stroke_y=max(1, font.stroke_y - 1),
+                middle_x=font.middle_x + 1,
+                middle_y=font.middle_y + 1,
+            )
+        else:
+            return font
+
+
+def _place(size: int, width: float, height: float) -> tuple[float, float]:
+    """The top-left corner, on whole pixels, of a `width` x `height` block centred in the icon."""
+    return float(round(size / 2 - width / 2)), float(round(size / 2 - height / 2))
+
+
+def _badge_place(size: int, number: Box) -> tuple[float, float, float, float]:
+    """The bottom-right badge: as big as it can be (up to a third of the icon) while its disc
+    and clear gap stay off the number's box. Below 32 px its centre sits on a pixel's centre,
+    so the symbol's one-pixel strokes land on whole pixels."""
+    n = float(size)
+    gap = max(1.0, 0.045 * n)
+    radius = max(1.5, 0.16 * n)
+    x1, y1 = number[2], number[3]
+
+    def centre_for(radius: float) -> float:
+        centre = n - radius - 0.02 * n
+        return math.floor(centre) + 0.5 if size < _SHARP_BADGE_BELOW else centre
+
+    def clear_of_number(centre: float, radius: float) -> bool:
+        nearest = (min(centre, x1), min(centre, y1))
+        return math.dist(nearest, (centre, centre)) >= radius + gap
+
+    while radius > 1.5:
+        centre = centre_for(radius)
+        if clear_of_number(centre, radius):
+            return (centre, centre, radius, gap)
+        # A pixel further into the corner, if the disc loses at most a pixel to the edge.
+        if centre + 1 + radius <= n + 1 and clear_of_number(centre + 1, radius):
+            return (centre + 1, centre + 1, radius, gap)
+        radius -= 0.125
+    centre = centre_for(radius)
+    return (centre, centre, radius, gap)
+
+
+def layout(view: GaugeView, size: int) -> IconLayout:
+    """The icon's parts for `view` at `size` px: the ring, the number, the week bar, the badge."""
+    if size < 1:
+        raise ValueError(f"icon size must be positive, got {size}")
+    n = float(size)
+    c = n / 2
+    ring = max(1.0, min(float(max(2, round(0.09 * n))), n / 6))
+    inner = c - ring  # radius of the face inside the ring
+
+    session = _reading(view.session_percent)
+    no_reading = (DisplayState.SIGNED_OUT, DisplayState.STARTING)
+    has_number = view.state not in no_reading and session is not None
+    if not has_number or view.session_percent is None:
+        return IconLayout(size, ring, None, None, None, None, "")
+
+    text = _number_text(view.session_percent)
+    bar_h = max(1, round(n / 11))
+    bar_gap = max(1, round(n / 22))
+    # The number and the bar below it form one block centred in the face; the block's height
+    # decides how far down the bar's corners reach, so fit the digits with that room reserved.
+    # The arc is drawn a quarter pixel inside the edge: the free disc is that much smaller.
+    font = _font_for(size, text, inner - 0.25, bar_h + bar_gap)
+    w, h = font.text_width(text), font.height()
+    left, top = _place(size, w, h + bar_gap + bar_h)
+    number = (left, top, left + w, top + h)
+    bar_top = top + h + bar_gap
+    bar_bottom = bar_top + bar_h
+    # The bar spans the face's chord at its lower edge, less a pixel either side.
+    dy = max(abs(bar_bottom - c), abs(bar_top - c))
+    half = math.sqrt(max(0.0, inner**2 - dy**2)) - max(1.0, 0.04 * n)
+    bar_left, bar_right = float(math.ceil(c - half)), float(math.floor(c + half))
+    badge = _badge_place(size, number) if view.state in _BADGED else None
+    if badge is not None:
+        bx, by, radius, gap = badge
+        # Stop the bar short of the badge's circle where the two share rows.
+        reach = math.sqrt(max(0.0, (radius + gap) ** 2 - max(0.0, by - bar_bottom) ** 2))
+        bar_right = min(bar_right, float(math.floor(bx - reach)))
+    week = (bar_left, bar_top, max(bar_left + 1, bar_right), bar_bottom)
+    return IconLayout(size, ring, number, week, badge, font, text)
+
+
+# -- drawing, on a canvas `scale` times the output size ------------------------------------------
 
 
 def _circle(draw: ImageDraw.ImageDraw, cx: float, cy: float, r: float, fill: RGBA) -> None:
@@ -177,9 +297,15 @@ def _rect(
         draw.rounded_rectangle(box, radius=radius, fill=fill)
 
 
+def _px(box: Box, scale: int) -> Box:
+    """An output-pixel box on the canvas, its edges on output pixel edges so it stays sharp."""
+    x0, y0, x1, y1 = box
+    return (x0 * scale, y0 * scale, x1 * scale - 1, y1 * scale - 1)
+
+
 def _ring_arc(
     draw: ImageDraw.ImageDraw,
-    g: _Geometry,
+    centre: float,
     outer: float,
     width: float,
     *,
@@ -188,7 +314,7 @@ def _ring_arc(
     caps: bool,
 ) -> None:
     """An arc from 12 o'clock clockwise over `sweep` degrees, `width` thick inside `outer`."""
-    c = g.centre
+    c = centre
     box = (c - outer, c - outer, c + outer, c + outer)
     w = max(1, round(width))
     if sweep >= 360:
@@ -205,114 +331,125 @@ def _ring_arc(
             _circle(draw, c + mid * math.cos(t), c + mid * math.sin(t), width / 2, fill)
 
 
-def _dashed_ring(draw: ImageDraw.ImageDraw, g: _Geometry, fill: RGBA, segments: int) -> None:
-    c, outer = g.centre, g.ring_outer
-    box = (c - outer, c - outer, c + outer, c + outer)
-    step = 360.0 / segments
-    for i in range(segments):
-        start = -90.0 + i * step + step * 0.2
-        draw.arc(box, start, start + step * 0.6, fill=fill, width=max(1, round(g.ring_width)))
-
-
-def _number(draw: ImageDraw.ImageDraw, g: _Geometry, text: str, fill: RGBA) -> None:
-    # Sized so three digits fit the hole; the stroke in the same ink makes the regular face bold.
-    target = 2 * g.hole * (0.92 if len(text) < 3 else 0.82)
-    px = max(6, round(g.hole * (1.25 if len(text) < 3 else 1.0)))
-    stroke = max(1, round(px / 16))
-    font = _font(px)
-    left, top, right, bottom = font.getbbox(text, stroke_width=stroke)
-    if right - left > target:
-        px = max(6, int(px * target / (right - left)))
-        stroke = max(1, round(px / 16))
-        font = _font(px)
-        left, top, right, bottom = font.getbbox(text, stroke_width=stroke)
-    x = g.centre - (left + right) / 2
-    y = g.centre - (top + bottom) / 2
-    draw.text((x, y), text, font=font, fill=fill, stroke_width=stroke, stroke_fill=fill)
-
-
-def _level_cue(
-    draw: ImageDraw.ImageDraw, g: _Geometry, level: Level, colour: RGBA, scale: int
+def _cut_dashes(
+    draw: ImageDraw.ImageDraw, centre: float, outer: float, width: float, *, fill: RGBA, gaps: int
 ) -> None:
-    """The shape that tells the level without colour: a dot/ring for WARN, a disc for CRITICAL."""
-    c = g.centre
-    if level is Level.CRITICAL:
-        # Small icons fill the gap to the week ring too, so the disc is clearly bigger than the
-        # WARN dot.
-        _circle(draw, c, c, g.hole if g.numbered else g.week_outer - g.week_width, colour)
-    elif level is Level.WARN:
-        if g.numbered:
-            draw.ellipse(
-                (c - g.hole, c - g.hole, c + g.hole, c + g.hole),
-                outline=colour,
-                width=max(1, round(max(scale, 0.05 * g.centre))),
-            )
-        else:
-            # Sized for a crisp 2x2 dot at 16 px: the centre lies on a pixel corner.
-            _circle(draw, c, c, max(scale * 1.0, g.hole * 0.55), colour)
+    """Breaks the ring into `gaps` dashes by painting short gaps across it in `fill`."""
+    gap_px = max(1.0, width * 0.6)  # canvas pixels of arc length per gap
+    mid = outer - width / 2
+    step = 360.0 / gaps
+    half_angle = math.degrees(gap_px / 2 / mid)
+    for i in range(gaps):
+        angle = -90.0 + step / 2 + i * step
+        t0, t1 = math.radians(angle - half_angle), math.radians(angle + half_angle)
+        r0, r1 = outer + 1, outer - width - 1
+        points = [
+            (centre + r0 * math.cos(t0), centre + r0 * math.sin(t0)),
+            (centre + r0 * math.cos(t1), centre + r0 * math.sin(t1)),
+            (centre + r1 * math.cos(t1), centre + r1 * math.sin(t1)),
+            (centre + r1 * math.cos(t0), centre + r1 * math.sin(t0)),
+        ]
+        draw.polygon(points, fill=fill)
+
+
+def _digits(draw: ImageDraw.ImageDraw, parts: IconLayout, fill: RGBA, scale: int) -> None:
+    assert parts.number is not None
+    assert parts.font is not None
+    font = parts.font
+    x, top = parts.number[0], parts.number[1]
+    for char in parts.text:
+        pattern = _DIGITS[char]
+        y = top
+        for row, height in zip(pattern, font.rows(), strict=True):
+            cx = x
+            for cell, width in zip(row, font.columns_of(char), strict=True):
+                if cell == "1":
+                    _rect(draw, _px((cx, y, cx + width, y + height), scale), fill)
+                cx += width
+            y += height
+        x += sum(font.columns_of(char)) + font.gap
+
+
+def _week_bar(
+    draw: ImageDraw.ImageDraw,
+    parts: IconLayout,
+    week: float | None,
+    *,
+    fill: RGBA,
+    track: RGBA,
+    scale: int,
+) -> None:
+    assert parts.week is not None
+    x0, y0, x1, y1 = parts.week
+    _rect(draw, _px(parts.week, scale), track)
+    if week is not None and week > 0:
+        # At least one pixel for any use at all, so 1 % is not drawn as none.
+        right = x0 + max(1.0, round((x1 - x0) * week / 100))
+        _rect(draw, _px((x0, y0, min(x1, right), y1), scale), fill)
+
+
+def _symbol(
+    draw: ImageDraw.ImageDraw,
+    state: DisplayState,
+    centre: tuple[float, float],
+    r: float,
+    ink: RGBA,
+) -> None:
+    """The badge's symbol inside a disc of radius `r`: "!" for an error, a pause otherwise."""
+    cx, cy = centre
+    if state is DisplayState.ERROR:
+        w = max(1.0, r * 0.36)
+        _rect(draw, (cx - w / 2, cy - r * 0.72, cx + w / 2, cy + r * 0.18), ink)
+        _rect(draw, (cx - w / 2, cy + r * 0.36, cx + w / 2, cy + r * 0.72), ink)
+    else:  # RATE_LIMITED: pause
+        w, h, gap = max(1.0, r * 0.3), r * 0.62, max(1.0, r * 0.17)
+        for x0 in (cx - gap - w, cx + gap):
+            _rect(draw, (x0, cy - h, x0 + w, cy + h), ink)
 
 
 def _badge(
-    draw: ImageDraw.ImageDraw, g: _Geometry, state: DisplayState, monochrome: bool, scale: int
+    draw: ImageDraw.ImageDraw,
+    badge: tuple[float, float, float, float],
+    state: DisplayState,
+    monochrome: bool,
+    scale: int,
 ) -> None:
-    """A corner badge, cut out of the gauge by a transparent gap so it reads as separate.
-
-    Below 32 px the symbol is snapped to whole output pixels: a blurred "!" two pixels wide
-    is a smudge, a sharp one is a "!".
-    """
-    small = not g.numbered
-
-    def snap(value: float) -> float:
-        return round(value / scale) * scale if small else value
-
-    n = 2 * g.centre
-    r = g.badge
-    bx = by = snap(n - r - 0.01 * n)
-    _circle(draw, bx, by, r + g.badge_gap, _CLEAR)
-    if monochrome:
-        disc, ink = _M_SOLID, _CLEAR
-    else:
-        disc = {
-            DisplayState.ERROR: _BADGE_ERROR,
-            DisplayState.RATE_LIMITED: _BADGE_RATE,
-        }.get(state, _BADGE_STALE)
-        ink = _INK if state is not DisplayState.STALE else _RIM
-        _circle(draw, bx, by, r, _RIM)
-        r -= max(scale * 0.5, 0.1 * r)
+    """A corner badge, cut out of the ring by a transparent gap so it reads as separate."""
+    bx, by, r, gap = (v * scale for v in badge)
+    _circle(draw, bx, by, r + gap, _CLEAR)
+    disc = _M_SOLID if monochrome else _BADGE_ERROR if state is DisplayState.ERROR else _BADGE_RATE
+    ink = _CLEAR if monochrome else _INK
     _circle(draw, bx, by, r, disc)
+    if badge[2] >= _SHARP_SYMBOL_BELOW:
+        _symbol(draw, state, (bx, by), r, ink)
+        return
+    # A small badge: one-pixel strokes, three pixels tall, on whole pixels round its centre
+    # pixel. A blurred pause two pixels wide is a smudge; a sharp one is a pause.
+    x, y = badge[0] - 0.5, badge[1] - 0.5  # the centre pixel's top-left corner
     if state is DisplayState.ERROR:
-        # "!" as geometry, not a glyph: stays crisp and centred at 16 px.
-        w = snap(max(scale, r * 0.34))
-        top, bottom = snap(by - r * 0.72), snap(by + r * 0.12)
-        dot_top, dot_bottom = snap(by + r * 0.3), snap(by + r * 0.72)
-        _rect(draw, (bx - w / 2, top, bx + w / 2, bottom), ink, radius=0 if small else w / 2)
-        if small:
-            _rect(draw, (bx - w / 2, dot_top, bx + w / 2, dot_bottom), ink)
-        else:
-            _circle(draw, bx, by + r * 0.5, w * 0.6, ink)
-    elif state is DisplayState.RATE_LIMITED:
-        w, h, gap = snap(max(scale, r * 0.28)), snap(r * 0.6), snap(max(scale / 2, r * 0.16))
-        for x0 in (bx - gap - w, bx + gap):
-            _rect(draw, (x0, by - h, x0 + w, by + h), ink)
-    else:  # STALE: a clock face, hands at twelve and three
-        w = snap(max(scale, r * 0.22))
-        hx = bx - w if small else bx - w / 2
-        _rect(draw, (hx, snap(by - r * 0.7), hx + w, by + (0 if small else w / 2)), ink)
-        _rect(draw, (hx, by - (w if small else w / 2), snap(bx + r * 0.6), by), ink)
+        strokes = [(x, y - 2, x + 1, y + 1), (x, y + 2, x + 1, y + 3)]
+    else:
+        strokes = [(x - 1, y - 1, x, y + 2), (x + 1, y - 1, x + 2, y + 2)]
+    for stroke in strokes:
+        _rect(draw, _px(stroke, scale), ink)
 
 
-def _slash(draw: ImageDraw.ImageDraw, g: _Geometry, monochrome: bool, scale: int) -> None:
+def _slash(
+    draw: ImageDraw.ImageDraw, centre: float, reach: float, width: float, *, mono: bool
+) -> None:
     """The signed-out slash, top-left to bottom-right, with a dark (or cut-out) edge."""
-    c = g.centre
-    reach = g.ring_outer * 0.80
+    c = centre
     ends = [(c - reach, c - reach), (c + reach, c + reach)]
-    width = g.ring_width * 0.75
-    edge = max(scale * 0.5, g.ring_width * 0.25)
-    layers = (_CLEAR, _M_SOLID) if monochrome else (_RIM, _SLASH)
+    edge = max(1.0, width * 0.3)
+    layers = (_CLEAR, _M_SOLID) if mono else (_RIM, _SLASH)
     for colour, thickness in zip(layers, (width + 2 * edge, width), strict=True):
         draw.line(ends, fill=colour, width=round(thickness))
         for x, y in ends:  # round ends
             _circle(draw, x, y, thickness / 2, colour)
+
+
+def _dash_count(size: int) -> int:
+    return 12 if size >= 20 else 8
 
 
 def _scale_for(size: int) -> int:
@@ -324,81 +461,88 @@ def render(view: GaugeView, size: int, *, monochrome: bool = False) -> Image.Ima
 
     With `monochrome`, a menu-bar template: black on transparent, alpha carrying the shape.
     """
-    if size < 1:
-        raise ValueError(f"icon size must be positive, got {size}")
+    parts = layout(view, size)
     scale = _scale_for(size)
-    g = _geometry(size, scale)
+    n = size * scale
+    c = n / 2
+    ring_outer = c - 0.25 * scale
+    ring_width = parts.ring_width * scale
+    inner = c - ring_width
     # Premultiplied canvas: resizing it needs no conversion to and from premultiplied alpha (a
     # third of the time at 64 px), and text edges blend correctly over translucent pixels.
-    canvas = Image.new("RGBa", (size * scale, size * scale), _CLEAR)
+    canvas = Image.new("RGBa", (n, n), _CLEAR)
     draw = ImageDraw.Draw(canvas)
     state = view.state
-
+    ground = _CLEAR if monochrome else _FACE
     if not monochrome:
-        _circle(draw, g.centre, g.centre, g.face, _FACE)
+        _circle(draw, c, c, c - 0.25 * scale, _FACE)
 
+    track = _M_TRACK if monochrome else _TRACK
     if state is DisplayState.STARTING:
-        _dashed_ring(draw, g, _M_SOLID if monochrome else _NEUTRAL, 12)
-    else:
-        dimmed = state in (DisplayState.STALE, DisplayState.RATE_LIMITED, DisplayState.ERROR)
-        _draw_reading(draw, g, view, monochrome=monochrome, dimmed=dimmed, scale=scale)
-        if state is DisplayState.SIGNED_OUT:
-            _slash(draw, g, monochrome, scale)
-        elif dimmed:
-            _badge(draw, g, state, monochrome, scale)
+        neutral = _M_SOLID if monochrome else _NEUTRAL
+        _ring_arc(draw, c, ring_outer, ring_width, sweep=360, fill=neutral, caps=False)
+        _cut_dashes(draw, c, ring_outer, ring_width, fill=ground, gaps=12)
+        return _reduce(canvas, size)
 
+    signed_out = state is DisplayState.SIGNED_OUT
+    session = None if signed_out else _reading(view.session_percent)
+    week = None if signed_out else _reading(view.week_percent)
+    _ring_arc(draw, c, ring_outer, ring_width, sweep=360, fill=track, caps=False)
+
+    level = Level.OK
+    colour = _M_SOLID
+    if session is not None and view.session_percent is not None:
+        level = level_for(view.session_percent, view.warn_percent, view.critical_percent)
+        colour = _M_SOLID if monochrome else LEVEL_COLOURS[level]
+        sweep = 360 * session / 100
+        _ring_arc(draw, c, ring_outer, ring_width, sweep=sweep, fill=colour, caps=True)
+    if state in _NOT_CURRENT:
+        # Old numbers: the ring is broken into dashes; the number keeps its full contrast.
+        _cut_dashes(draw, c, ring_outer, ring_width, fill=ground, gaps=_dash_count(size))
+
+    if parts.number is not None:
+        ink = _M_SOLID if monochrome else _INK
+        if level is Level.CRITICAL and monochrome:
+            # A template has one ink: digits cut out of a filled face lose their corners to the
+            # gap at the ring. Its CRITICAL cue is the whole ring in solid ink instead (the arc
+            # is over 90 % of it anyway; the number tells the rest).
+            _ring_arc(draw, c, ring_outer, ring_width, sweep=360, fill=_M_SOLID, caps=False)
+            if state in _NOT_CURRENT:
+                _cut_dashes(draw, c, ring_outer, ring_width, fill=ground, gaps=_dash_count(size))
+        elif level is Level.CRITICAL:
+            # The shape cue for CRITICAL: the face inside the ring filled with the level colour.
+            _circle(draw, c, c, inner - max(scale, 0.03 * n), colour)
+        _digits(draw, parts, ink, scale)
+        week_level = level
+        if week is not None:
+            week_level = level_for(week, view.warn_percent, view.critical_percent)
+        week_colour = _M_SOLID if monochrome else LEVEL_COLOURS[week_level]
+        week_track = _M_TRACK if monochrome else _WEEK_TRACK
+        if level is Level.CRITICAL and not monochrome and parts.week is not None:
+            # A dark slot under the bar, so a red week bar still shows on the red face.
+            x0, y0, x1, y1 = parts.week
+            _rect(draw, _px((x0 - 1, y0 - 1, x1 + 1, y1 + 1), scale), ground)
+        _week_bar(draw, parts, week, fill=week_colour, track=week_track, scale=scale)
+    elif state in _BADGED:
+        # No number to keep clear: the badge's symbol, large, in the middle.
+        r = inner * 0.78
+        disc = (
+            _M_SOLID
+            if monochrome
+            else (_BADGE_ERROR if state is DisplayState.ERROR else _BADGE_RATE)
+        )
+        _circle(draw, c, c, r, disc)
+        _symbol(draw, state, (c, c), r, _CLEAR if monochrome else _INK)
+
+    if signed_out:
+        _slash(draw, c, c * 0.6, ring_width * 0.9, mono=monochrome)
+    elif parts.badge is not None:
+        _badge(draw, parts.badge, state, monochrome, scale)
+    return _reduce(canvas, size)
+
+
+def _reduce(canvas: Image.Image, size: int) -> Image.Image:
     # reducing_gap: a cheap box reduction to twice the size first, then LANCZOS; the same look
     # in half the time.
     small = canvas.resize((size, size), Image.Resampling.LANCZOS, reducing_gap=2.0)
     return small.convert("RGBA")
-
-
-def _draw_reading(
-    draw: ImageDraw.ImageDraw,
-    g: _Geometry,
-    view: GaugeView,
-    *,
-    monochrome: bool,
-    dimmed: bool,
-    scale: int,
-) -> None:
-    signed_out = view.state is DisplayState.SIGNED_OUT
-    session = None if signed_out else _reading(view.session_percent)
-    week = None if signed_out else _reading(view.week_percent)
-
-    def tone(colour: RGBA) -> RGBA:
-        return _dim(colour, monochrome) if dimmed else colour
-
-    def level_colour(level: Level) -> RGBA:
-        return tone(_M_SOLID if monochrome else LEVEL_COLOURS[level])
-
-    track = _M_TRACK if monochrome else _TRACK
-    week_track = _M_TRACK if monochrome else _WEEK_TRACK
-    _ring_arc(draw, g, g.ring_outer, g.ring_width, sweep=360, fill=tone(track), caps=False)
-    _ring_arc(draw, g, g.week_outer, g.week_width, sweep=360, fill=tone(week_track), caps=False)
-
-    if week is not None:
-        week_level = level_for(week, view.warn_percent, view.critical_percent)
-        _ring_arc(
-            draw,
-            g,
-            g.week_outer,
-            g.week_width,
-            sweep=360 * week / 100,
-            fill=level_colour(week_level),
-            caps=True,
-        )
-
-    if session is None or view.session_percent is None:
-        return
-    level = level_for(view.session_percent, view.warn_percent, view.critical_percent)
-    colour = level_colour(level)
-    sweep = 360 * session / 100
-    _ring_arc(draw, g, g.ring_outer, g.ring_width, sweep=sweep, fill=colour, caps=True)
-    _level_cue(draw, g, level, colour, scale)
-    if g.numbered:
-        if level is Level.CRITICAL:
-            ink = _CLEAR if monochrome else tone(_INK)
-        else:
-            ink = tone(_M_SOLID if monochrome else _INK)
-        _number(draw, g, _number_text(view.session_percent), ink)

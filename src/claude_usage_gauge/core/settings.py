@@ -13,6 +13,14 @@ ICON_STYLES = ("auto", "color", "mono")
 
 
 @dataclass(frozen=True, slots=True)
+class AccountSetting:
+    """One `[[accounts]]` table: a short name and the Claude Code config dir it watches."""
+
+    name: str
+    config_dir: str  # `~` already expanded
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     poll_interval: float = DEFAULT_POLL_INTERVAL
     api_base: str = DEFAULT_API_BASE
@@ -26,5 +34,8 @@ class Settings:
     icon_style: str = "auto"
     # True when api_base came from CLAUDE_USAGE_GAUGE_API_BASE (then it is never saved to the file).
     api_base_from_env: bool = field(default=False, compare=False)
+    # The `[[accounts]]` tables, valid ones only, in the file's order (the first is the primary);
+    # empty: one account, the Claude Code installation the environment names.
+    accounts: tuple[AccountSetting, ...] = ()
     # Problems found while reading the file; shown by `doctor` and logged, never fatal.
     problems: tuple[str, ...] = field(default=(), compare=False)

@@ -32,8 +32,10 @@ from claude_usage_gauge.sources.keychain import (
 from claude_usage_gauge.store import Store
 
 if TYPE_CHECKING:
+    from claude_usage_gauge.accounts import Account
     from claude_usage_gauge.desktop.tray import Tray
     from claude_usage_gauge.desktop.tray_backend import BackendInfo
+    from claude_usage_gauge.poller import Poller
 
 
 class _Moved(Protocol):
@@ -55,6 +57,8 @@ class Session:
     home: ClaudeHome
     secret_store: SecretStore | None
     demo: bool = False
+    # Every account watched, the primary (whose `home` is above) first; empty: just `home`.
+    accounts: tuple[Account, ...] = ()
 
 
 @contextlib.contextmanager
@@ -112,7 +116,11 @@ def real_session() -> Session:
     settings = load_settings(paths.config_file)
     for problem in settings.problems:
         log.warning("settings: %s", problem)
-    return Session(paths, settings, ClaudeHome.from_environ(), default_secret_store())
+    from claude_usage_gauge.accounts import resolve_accounts
+
+    # The primary's folders are `paths` themselves: one account runs exactly as before.
+    accounts = resolve_accounts(paths, settings)
+    return Session(paths, settings, accounts[0].home, default_secret_store(), accounts=accounts)
 
 
 def run_tray(*, demo: bool = False) -> int:
@@ -133,8 +141,13 @@ def run_tray(*, demo: bool = False) -> int:
             return 0
         from claude_usage_gauge.desktop.tray import TrayUnavailable
 
+        app_class = TrayApp
+        if len(session.accounts) > 1:
+            from claude_usage_gauge.desktop.accounts_app import AccountsTrayApp
+
+            app_class = AccountsTrayApp
         try:
-            return TrayApp(session, backend).run()
+            return app_class(session, backend).run()
         except TrayUnavailable as exc:
             log.warning("no tray: %s", exc)
             print(f"{APP_NAME}: {exc}. Try 'claude-usage-gauge status' instead.", file=sys.stderr)
@@ -176,7 +189,7 @@ class TrayApp:
             "toggle_notifications": self._toggle_notifications,
             "toggle_autostart": self._toggle_autostart,
             "quit": self._quit,
-        }
+        } | self._more_actions()
         chosen = backend or probe_backend()
         # For reports: which tray this is and why (never a path).
         self.tray_name = f"{chosen.name} ({chosen.reason})" if chosen.reason else chosen.name
@@ -187,6 +200,10 @@ class TrayApp:
             self._menu_context,
             self._ready,
         )
+
+    def _more_actions(self) -> dict[str, Callable[[], None]]:
+        """Actions a subclass adds (or replaces): each account's own, with several."""
+        return {}
 
     def run(self) -> int:
         self.poller.subscribe(self.tray.show)
@@ -220,15 +237,8 @@ class TrayApp:
             newest_backup=newest,
             credentials_path=self._credentials_path,
             backups_dir=str(self.session.paths.backups_dir),
-            credentials_found=self._credentials_found(),
+            credentials_found=credentials_found(self.session.home),
         )
-
-    def _credentials_found(self) -> bool | None:
-        """A credentials file to move aside; None where the sign-in may be elsewhere (the
-        macOS Keychain) and the last problem tells."""
-        if self.session.home.credentials_file.exists():
-            return True
-        return None if sys.platform == "darwin" else False
 
     def _notice_settings_edit(self) -> None:
         """Take the notifications setting from the settings file again if the file changed
@@ -319,8 +329,17 @@ class TrayApp:
             "Credentials restored",
         )
 
-    def _move_credentials(self, move: Callable[[], _Moved], verb: str, done: str) -> None:
-        """Reset or restore (one implementation with the CLI, in backups.py) and say how it went."""
+    def _move_credentials(
+        self,
+        move: Callable[[], _Moved],
+        verb: str,
+        done: str,
+        *,
+        poller: Poller | None = None,
+        paths: AppPaths | None = None,
+    ) -> None:
+        """Reset or restore (one implementation with the CLI, in backups.py) and say how it went.
+        `poller` and `paths`: the account's, when it is not the primary."""
         from claude_usage_gauge.sources.credential_backups import NothingToDo
 
         try:
@@ -332,14 +351,14 @@ class TrayApp:
             self.tray.notify(f"{verb} stopped", exc.message, topic="credentials")
             return
         except OSError as exc:
-            text = _os_error_text(exc, self.session.paths)
+            text = _os_error_text(exc, paths or self.session.paths)
             self.tray.notify(f"{verb} could not finish", text, topic="credentials")
             return
         if self.cached_secrets is not None:
             self.cached_secrets.clear()
         # Its own topic: the status change this causes must not replace the next steps.
         self.tray.notify(done, result.next_steps, topic="credentials")
-        self.poller.poke()
+        (poller or self.poller).poke()
 
     def _toggle_notifications(self) -> None:
         settings = self.session.settings
@@ -373,6 +392,14 @@ class TrayApp:
     def _quit(self) -> None:
         self.poller.stop()
         self.tray.stop()
+
+
+def credentials_found(home: ClaudeHome) -> bool | None:
+    """Whether there is a credentials file to move aside; None where the sign-in may be
+    elsewhere (the macOS Keychain) and the last problem tells."""
+    if home.credentials_file.exists():
+        return True
+    return None if sys.platform == "darwin" else False
 
 
 def _file_key(path: Path) -> tuple[int, int] | None:

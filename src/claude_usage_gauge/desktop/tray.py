@@ -104,6 +104,10 @@ class Tray(ABC):
         self._last_frame: Frame | None = None
         # Redraws the menu when a held-back "Refresh now" becomes a click again.
         self._refresh_timer: threading.Timer | None = None
+        # With several accounts (desktop/accounts_app.py) the tooltip and the menu cover them
+        # all, while the icon shows the state it is given (the most constrained account's).
+        self.tooltip_for: Callable[[View, datetime], str] = tooltip
+        self.menu_for: Callable[[View, datetime, MenuContext], tuple[Entry, ...]] = build_menu
 
     # -- what each backend provides ------------------------------------------------------------
 
@@ -145,7 +149,7 @@ class Tray(ABC):
                 view=view,
                 now=now,
                 gauge=gauge_view(view, self.settings),
-                tooltip=tooltip(view, now),
+                tooltip=self.tooltip_for(view, now),
                 attention=needs_attention(view, now),
                 changed=changed,
             )
@@ -202,8 +206,8 @@ class Tray(ABC):
                     usage=None, stale=False, error=None, error_at=None, state=DisplayState.STARTING
                 )
             )
-            return build_menu(view, now, self._context())
-        return build_menu(frame.view, frame.now, self._context())
+            return self.menu_for(view, now, self._context())
+        return self.menu_for(frame.view, frame.now, self._context())
 
     def starting_frame(self) -> Frame:
         view = View(usage=None, stale=False, error=None, error_at=None, state=DisplayState.STARTING)
@@ -244,7 +248,9 @@ def make_tray(
         return DBusTray(settings, actions, context, on_ready, bus_address=backend.bus_address)
     from claude_usage_gauge.desktop.tray_pystray import PystrayTray
 
-    return PystrayTray(settings, actions, context, on_ready, backend=backend.name)
+    return PystrayTray(
+        settings, actions, context, on_ready, backend=backend.name, bus_address=backend.bus_address
+    )
 
 
 class TrayUnavailable(Exception):

@@ -34,7 +34,7 @@ class BackendInfo:
     has_menu: bool
     advice: str | None = None
     reason: str = ""
-    # The session bus the StatusNotifierItem tray talks on (backend "sni" only).
+    # The session bus: the StatusNotifierItem tray talks on it; the X trays send notifications.
     bus_address: str | None = None
 
 
@@ -103,11 +103,12 @@ def probe_backend(
         return BackendInfo("none", False, NO_TRAY, reason="no StatusNotifierWatcher, no DISPLAY")
     why = "no StatusNotifierWatcher on the session bus; an XEmbed tray on the X display"
     if _typelib_available("Gtk", "3.0"):
-        return BackendInfo("gtk", True, reason=why + " through GTK")
+        return BackendInfo("gtk", True, reason=why + " through GTK", bus_address=address)
     return BackendInfo(
         "xorg",
         False,
         "Plain X tray without menus. Desktops with a StatusNotifierItem tray show menus "
         "without extra packages; for menus in an old tray: " + LINUX_MENU_PACKAGES,
         reason=why + " (PyGObject is not installed)",
+        bus_address=address,  # for notifications, which need no toolkit
     )

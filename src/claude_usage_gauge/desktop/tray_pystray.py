@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from claude_usage_gauge.core.gauge import GaugeView
     from claude_usage_gauge.desktop.autostart._windows import RegistryKey
+    from claude_usage_gauge.desktop.dbus.notify_thread import ThreadedNotifications
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class PystrayTray(Tray):
         *,
         backend: str = "",
         theme_key: RegistryKey | None = None,
+        bus_address: str | None = None,
     ) -> None:
         super().__init__(settings, actions, context, on_ready)
         self._backend = backend
@@ -51,6 +53,13 @@ class PystrayTray(Tray):
         self._stop_requested = False
         # The taskbar's light/dark setting, on Windows; read again at every redraw.
         self._theme_key = theme_key
+        # On Linux, notifications go over the session bus with our own notifier (one per topic)
+        # rather than pystray's, which shows one at a time.
+        self._bus_notifications: ThreadedNotifications | None = None
+        if sys.platform.startswith("linux") and bus_address:
+            from claude_usage_gauge.desktop.dbus.notify_thread import ThreadedNotifications
+
+            self._bus_notifications = ThreadedNotifications(bus_address)
 
     def _tray_image(self, gauge: GaugeView) -> Image:
         """The icon for this OS's tray: on Windows every taskbar size, inked for its theme."""
@@ -97,6 +106,8 @@ class PystrayTray(Tray):
 
     def stop(self) -> None:
         self._stop_requested = True
+        if self._bus_notifications is not None:
+            self._bus_notifications.close()
         icon = self._icon
         if icon is not None:
             self._on_main(icon.stop)
@@ -186,6 +197,9 @@ class PystrayTray(Tray):
         return True
 
     def notify(self, title: str, message: str, topic: str = APP_TOPIC) -> None:
+        bus = self._bus_notifications
+        if bus is not None and bus.notify(topic, title, message):
+            return
         # pystray shows one notification at a time: `topic` cannot be honoured here.
         icon = self._icon
         if icon is None or not getattr(icon, "HAS_NOTIFICATION", False):

@@ -127,11 +127,12 @@ def hook_command(
     return 0
 
 
-def parse_hook_args(args: list[str]) -> str | None:
-    """The --state-dir of `hook [--state-dir DIR]`; other words are ignored."""
+def parse_hook_args(args: list[str], option: str = "--state-dir") -> str | None:
+    """The --state-dir (or another `option`) of `hook [--state-dir DIR] [--account NAME]`;
+    other words are ignored."""
     for i, word in enumerate(args):
-        if word == "--state-dir" and i + 1 < len(args):
+        if word == option and i + 1 < len(args):
             return args[i + 1] or None
-        if word.startswith("--state-dir="):
+        if word.startswith(f"{option}="):
             return word.partition("=")[2] or None
     return None

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from claude_usage_gauge.sources.claude_settings import (
+    ACCOUNT_OPTION,
     STATE_DIR_OPTION,
     Plan,
     SettingsError,
@@ -24,8 +25,9 @@ HOOK_SUBCOMMAND = "hook"
 HOOK_EVENTS = ("StopFailure", "Stop")
 
 
-def hook_command_line(program: Sequence[str], state_dir: str) -> str:
-    return shlex.join([*program, HOOK_SUBCOMMAND, STATE_DIR_OPTION, state_dir])
+def hook_command_line(program: Sequence[str], state_dir: str, account: str | None = None) -> str:
+    named = [ACCOUNT_OPTION, account] if account else []
+    return shlex.join([*program, HOOK_SUBCOMMAND, *named, STATE_DIR_OPTION, state_dir])
 
 
 def _is_ours(entry: object, program: Sequence[str]) -> bool:
@@ -57,12 +59,16 @@ def _group_entries(group: object) -> list[object]:
 
 
 def plan_install(
-    data: Mapping[str, object], program: Sequence[str], path: Path, state_dir: str
+    data: Mapping[str, object],
+    program: Sequence[str],
+    path: Path,
+    state_dir: str,
+    account: str | None = None,
 ) -> Plan:
     hooks = _hooks(data, path)
     new_hooks = dict(hooks)
     added: list[str] = []
-    command = hook_command_line(program, state_dir)
+    command = hook_command_line(program, state_dir, account)
     for event in HOOK_EVENTS:
         groups = _groups(hooks, event)
         if any(_is_ours(entry, program) for group in groups for entry in _group_entries(group)):
@@ -117,8 +123,10 @@ def hooks_command(
     settings_file: Path,
     state_dir: str,
     program: list[str] | None = None,
+    account: str | None = None,
 ) -> int:
-    """`hooks install|uninstall [--dry-run]` on one Claude Code installation's settings."""
+    """`hooks install|uninstall [--dry-run]` on one Claude Code installation's settings;
+    `account` (not the primary) is named in the installed command."""
     from claude_usage_gauge.sources.settings_change import change_settings
 
     if program is None:
@@ -129,13 +137,13 @@ def hooks_command(
 
     def plan(data: dict[str, object]) -> Plan:
         if action == "install":
-            return plan_install(data, words, settings_file, state_dir)
+            return plan_install(data, words, settings_file, state_dir, account)
         if action == "uninstall":
             return plan_uninstall(data, words, settings_file)
         raise SettingsError(f"Unknown action {action!r}: use install or uninstall.")
 
     def install(data: dict[str, object]) -> Plan:
-        return plan_install(data, words, settings_file, state_dir)
+        return plan_install(data, words, settings_file, state_dir, account)
 
     # Uninstall undoes install: the very bytes from before come back if nothing else changed.
     undoes = install if action == "uninstall" else None

@@ -27,6 +27,7 @@ SETTINGS_NAME = "settings.json"
 STATUS_LINE_KEY = "statusLine"
 BRIDGE_SUBCOMMAND = "statusline"
 STATE_DIR_OPTION = "--state-dir"
+ACCOUNT_OPTION = "--account"
 THEN_OPTION = "--then"
 NEW_FILE_MODE = 0o600
 NEW_DIR_MODE = 0o700
@@ -266,9 +267,14 @@ def wrapped_command(command: str, program: Sequence[str] = ()) -> str | None:
 
 
 def bridge_command_line(
-    program: Sequence[str], state_dir: str | None = None, then_cmd: str | None = None
+    program: Sequence[str],
+    state_dir: str | None = None,
+    then_cmd: str | None = None,
+    account: str | None = None,
 ) -> str:
     words = [*program, BRIDGE_SUBCOMMAND]
+    if account:  # an account other than the primary: its name, for people reading settings.json
+        words += [ACCOUNT_OPTION, account]
     if state_dir:
         words += [STATE_DIR_OPTION, state_dir]
     command = shlex.join(words)
@@ -296,7 +302,11 @@ def _status_line_entry(data: Mapping[str, object], path: Path) -> dict[str, obje
 
 
 def plan_install(
-    data: Mapping[str, object], program: Sequence[str], path: Path, state_dir: str | None = None
+    data: Mapping[str, object],
+    program: Sequence[str],
+    path: Path,
+    state_dir: str | None = None,
+    account: str | None = None,
 ) -> Plan:
     """Point `statusLine` at the bridge, wrapping an existing command of the user's with --then."""
     entry = _status_line_entry(data, path)
@@ -307,7 +317,7 @@ def plan_install(
         return Plan(None, f"Already installed in {path}; nothing changed (command: {old_command}).")
     new_entry: dict[str, object] = dict(entry) if entry is not None else {}
     new_entry["type"] = "command"
-    new_entry["command"] = bridge_command_line(program, state_dir, old_command or None)
+    new_entry["command"] = bridge_command_line(program, state_dir, old_command or None, account)
     new_data = dict(data)
     new_data[STATUS_LINE_KEY] = new_entry
     message = f"Installed in {path}: Claude Code's status line now runs {new_entry['command']}"

@@ -36,18 +36,27 @@ if TYPE_CHECKING:
 REWRITE_AFTER_SECONDS = 20.0
 SAME_RESET_SLACK_SECONDS = 60.0
 
-_BRIDGE_OPTIONS = ("--format", "--then", "--state-dir")
+_BRIDGE_OPTIONS = ("--format", "--then", "--state-dir", "--account")
 # Words that belong to the full command line parser: install, uninstall and help.
 _NOT_THE_BRIDGE = frozenset({"install", "uninstall", "-h", "--help"})
 
 
 class BridgeArgs:
-    __slots__ = ("state_dir", "template", "then_cmd")
+    __slots__ = ("account", "state_dir", "template", "then_cmd")
 
-    def __init__(self, template: str | None, then_cmd: str | None, state_dir: str | None) -> None:
+    def __init__(
+        self,
+        template: str | None,
+        then_cmd: str | None,
+        state_dir: str | None,
+        account: str | None = None,
+    ) -> None:
         self.template = template
         self.then_cmd = then_cmd
         self.state_dir = state_dir
+        # Which account's numbers these are; the installed command names its folder too
+        # (--state-dir), which wins, so the settings file is read only without one.
+        self.account = account
 
 
 def parse_bridge_args(args: list[str]) -> BridgeArgs | None:
@@ -68,7 +77,12 @@ def parse_bridge_args(args: list[str]) -> BridgeArgs | None:
         elif word in _NOT_THE_BRIDGE:
             return None
         i += 1
-    return BridgeArgs(values["--format"], values["--then"], values["--state-dir"] or None)
+    return BridgeArgs(
+        values["--format"],
+        values["--then"],
+        values["--state-dir"] or None,
+        values["--account"] or None,
+    )
 
 
 # -- recording -------------------------------------------------------------------------------
@@ -141,7 +155,8 @@ def our_line(
     data: bytes, template: str | None, now: float, state_dir: str | os.PathLike[str] | None
 ) -> str:
     limits = parse_input(data)
-    directory = default_state_dir() if state_dir is None else os.fspath(state_dir)
+    # An empty name (an account that does not exist) records nothing, not into the cwd.
+    directory = default_state_dir() if state_dir is None else (os.fspath(state_dir) or None)
     if limits is not None:
         if directory is not None:
             try:  # noqa: SIM105 - contextlib is one more import on the hot path

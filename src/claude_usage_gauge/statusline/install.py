@@ -21,6 +21,7 @@ def install_command(
     state_dir: str,
     program: list[str] | None = None,
     stdout: TextIO | None = None,
+    account: str | None = None,
 ) -> int:
     """`statusline install|uninstall [--dry-run]`: edit Claude Code's settings, with a backup.
 
@@ -37,7 +38,7 @@ def install_command(
     path = home.settings_file
 
     def install(data: dict[str, object]) -> cs.Plan:
-        return cs.plan_install(data, words, path, state_dir)
+        return cs.plan_install(data, words, path, state_dir, account)
 
     def plan(data: dict[str, object]) -> cs.Plan:
         if action == "install":

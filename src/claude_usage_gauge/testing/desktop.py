@@ -26,7 +26,7 @@ from claude_usage_gauge.testing.session_bus import BUS_TOOLS, SessionBus, wait_u
 Host = Literal["trayer", "sni"]
 TOOLS = ("Xvfb", "trayer", "dbus-daemon", "dunst", "xdotool", "import", "xwininfo")
 SNI_TOOLS = (*BUS_TOOLS, "gtk-sni-tray-standalone", "Xvfb", "dunst", "xdotool", "import")
-SCREEN = (1280, 800)  # the screen a new user tried the tray on (issue 12)
+SCREEN = (1280, 800)  # a common laptop screen: menus must fit it
 BAR_HEIGHT = 32
 SNI_HOST = "gtk-sni-tray-standalone"
 

@@ -403,6 +403,10 @@ class FakeUsageAPI:
         self._responder = responder
         self._endpoint_count = 0
         self._requests: list[RecordedRequest] = []
+        # Replies for one bearer token (two accounts against one fake): its queue, then its
+        # default; other tokens get the shared queue and default.
+        self._token_queues: dict[str, deque[Reply]] = {}
+        self._token_defaults: dict[str, Reply] = {}
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -468,6 +472,22 @@ class FakeUsageAPI:
         with self._lock:
             self._queue.extend(replies)
 
+    def script_token(
+        self, token: str, replies: Sequence[Reply] = (), *, default: Reply | None = None
+    ) -> None:
+        """Answer requests bearing `token` with `replies`, then `default` (else the shared
+        queue and default, as any other token)."""
+        with self._lock:
+            self._token_queues[token] = deque(replies)
+            if default is not None:
+                self._token_defaults[token] = default
+
+    def requests_with_token(self, token: str) -> int:
+        """How many requests carried `Authorization: Bearer <token>`."""
+        wanted = f"Bearer {token}"
+        with self._lock:
+            return sum(1 for r in self._requests if r.headers.get("authorization") == wanted)
+
     # -- what happened --------------------------------------------------------------------
 
     @property
@@ -500,6 +520,12 @@ class FakeUsageAPI:
                 return self._default
             index = self._endpoint_count
             self._endpoint_count += 1
+            token = recorded.headers.get("authorization", "").removeprefix("Bearer ")
+            own = self._token_queues.get(token)
+            if own:
+                return own.popleft()
+            if token in self._token_defaults:
+                return self._token_defaults[token]
             if self._queue:
                 return self._queue.popleft()
             responder = self._responder

@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from claude_usage_gauge.files import write_atomically
+from claude_usage_gauge.files import read_regular, write_atomically
+
+# Our entries are a few hundred bytes; anything much larger at the path is not one of ours.
+MAX_ENTRY_BYTES = 64 * 1024
 
 
 class AutostartState(StrEnum):
@@ -97,10 +100,13 @@ class FileAutostart(Autostart):
         return str(self.path)
 
     def _read(self) -> str | None:
+        # Only a regular file of sane size: a named pipe put at this path would block a plain
+        # read forever, and status is asked every time the menu opens.
         try:
-            return self.path.read_bytes().decode("utf-8", errors="replace")
+            data = read_regular(self.path, MAX_ENTRY_BYTES)
         except (FileNotFoundError, NotADirectoryError):
             return None
+        return data.decode("utf-8", errors="replace")
 
     def _write(self, entry: str) -> None:
         write_shared_file(self.path, entry.encode("utf-8"))

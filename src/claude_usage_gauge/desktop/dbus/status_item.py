@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 
 ITEM_PATH = "/StatusNotifierItem"
 INTERFACE = "org.kde.StatusNotifierItem"
-# Panels draw tray icons at these sizes (and twice them on HiDPI, where 48 serves 24).
-SIZES = (16, 22, 24, 32, 48)
+# Panels draw tray icons at 16, 22 and 24 px, and at twice that on HiDPI: 32, 48 and 64 are
+# those doubled (a 44 px slot gets the 48 scaled down a little, not a 24 blown up).
+SIZES = (16, 22, 24, 32, 48, 64)
 TITLE = "Claude usage"
 ACTIVE = "Active"
 NEEDS_ATTENTION = "NeedsAttention"

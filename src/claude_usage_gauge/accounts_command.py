@@ -1,0 +1,214 @@
+"""`status` across accounts, and `accounts list|discover [--add]`.
+
+`status` shows every account (a heading each when there are several) or the one `--account`
+names; `status --json` keeps its one object for the primary account and, when accounts are
+configured, adds `accounts: [{name, config_dir, …the same keys…}]`. Each account is refreshed
+through its own store and gate, with its own sign-in.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from claude_usage_gauge.accounts import Account
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from claude_usage_gauge.core.settings import Settings
+    from claude_usage_gauge.core.view import View
+    from claude_usage_gauge.paths import AppPaths
+    from claude_usage_gauge.sources.keychain import SecretStore
+
+EXIT_OK = 0
+EXIT_NOTHING = 1
+
+
+@dataclass(frozen=True, slots=True)
+class AccountStatus:
+    account: Account
+    view: View
+    # Why the account's state folder cannot be used (nothing was asked), else None.
+    unshared: str | None = None
+
+
+def _print(text: str) -> None:
+    print(text, flush=True)
+
+
+def account_status(
+    account: Account, settings: Settings, secret_store: SecretStore | None, *, refresh: bool
+) -> AccountStatus:
+    """One account's view: its store, brought up to date through its own gate."""
+    from claude_usage_gauge.core.errors import ErrorKind, Problem
+    from claude_usage_gauge.core.state import State
+    from claude_usage_gauge.core.view import build_view
+    from claude_usage_gauge.refresh import Refresher, utc_now
+    from claude_usage_gauge.store import Store
+
+    store = Store.for_home(account.paths, account.home)
+    unshared = store.unshared()
+    if unshared is not None and not refresh:
+        # No request without a place to remember it: every run would ask the server again.
+        now = utc_now()
+        state = State().with_error(Problem(ErrorKind.CONFIG, unshared), now)
+        return AccountStatus(account, build_view(state, now, settings), unshared)
+    outcome = Refresher(store, settings, account.home, secret_store).refresh(manual=refresh)
+    return AccountStatus(account, build_view(outcome.state, utc_now(), settings))
+
+
+def status_command(
+    accounts: tuple[Account, ...],
+    settings: Settings,
+    secret_store: SecretStore | None,
+    *,
+    as_json: bool,
+    refresh: bool,
+    listed: bool,
+) -> int:
+    """`status` for these accounts; `listed`: accounts are configured (and none was picked),
+    so the JSON object carries the `accounts` list."""
+    from claude_usage_gauge.core.view import status_json
+    from claude_usage_gauge.refresh import utc_now
+
+    results = [account_status(a, settings, secret_store, refresh=refresh) for a in accounts]
+    now = utc_now()
+    if as_json:
+        data = status_json(results[0].view)
+        if listed:
+            data["accounts"] = [
+                {
+                    "name": r.account.name,
+                    "config_dir": str(r.account.home.config_dir),
+                    **status_json(r.view),
+                }
+                for r in results
+            ]
+        _print(json.dumps(data, ensure_ascii=False))
+    else:
+        for number, result in enumerate(results):
+            if len(results) > 1:
+                if number:
+                    _print("")
+                _print(heading(result.account))
+            for line in _human_lines(result, now):
+                _print(line)
+    if any(r.unshared is not None for r in results):
+        return EXIT_NOTHING
+    return EXIT_OK if all(r.view.usage is not None for r in results) else EXIT_NOTHING
+
+
+def heading(account: Account) -> str:
+    from claude_usage_gauge.core.text import clean
+
+    return f"== {account.name} ({clean(str(account.home.config_dir), None)}) =="
+
+
+def _human_lines(result: AccountStatus, now: datetime) -> list[str]:
+    from claude_usage_gauge.core.errors import ErrorKind
+    from claude_usage_gauge.core.guidance import not_shared_lines
+    from claude_usage_gauge.core.view import status_lines
+
+    if result.unshared is not None:
+        return list(not_shared_lines(result.unshared))
+    view = result.view
+    lines = status_lines(view, now) or ["No usage yet."]
+    # The cure, when nothing shows or when the numbers and the refusal disagree.
+    if view.error is not None and (
+        view.usage is None or view.error.kind == ErrorKind.OUT_OF_EXTRA_USAGE
+    ):
+        from claude_usage_gauge.core.guidance import help_steps
+
+        lines += ["What to do:", *(f"  - {step}" for step in help_steps(view.error.kind))]
+    return lines
+
+
+# -- accounts list | discover ----------------------------------------------------------------
+
+
+def accounts_command(
+    action: str,
+    paths: AppPaths,
+    settings: Settings,
+    secret_store: SecretStore | None,
+    *,
+    add: bool = False,
+) -> int:
+    from claude_usage_gauge.accounts import resolve_accounts
+
+    if action == "list":
+        if not settings.accounts:
+            account = resolve_accounts(paths, settings)[0]
+            _print(
+                f"No accounts configured: watching {account.home.config_dir}, the one the "
+                "environment names. 'accounts discover --add' lists and adds others."
+            )
+            return EXIT_OK
+        for account in resolve_accounts(paths, settings):
+            primary = "  (primary)" if account.primary else ""
+            _print(f"{account.name}  {account.home.config_dir}{primary}")
+        return EXIT_OK
+    return _discover(paths, settings, secret_store, add=add)
+
+
+def accounts_lines(paths: AppPaths, settings: Settings, shown: Account) -> list[str]:
+    """For `doctor`: which account it was about and where each account keeps its state, when
+    accounts are configured."""
+    from claude_usage_gauge.accounts import resolve_accounts
+
+    if not settings.accounts:
+        return []
+    lines = ["", "Accounts (doctor --account NAME shows another)"]
+    for account in resolve_accounts(paths, settings):
+        marks = ["primary"] if account.primary else []
+        if account.name == shown.name:
+            marks.append("shown above")
+        note = f" ({', '.join(marks)})" if marks else ""
+        lines.append(f"  {account.name}{note}: {account.home.config_dir}")
+        lines.append(f"    state: {account.paths.state_dir}")
+    return lines
+
+
+def _discover(
+    paths: AppPaths, settings: Settings, secret_store: SecretStore | None, *, add: bool
+) -> int:
+    from claude_usage_gauge.account_settings import append_accounts
+    from claude_usage_gauge.accounts import discover
+    from claude_usage_gauge.core.settings import AccountSetting
+
+    found = [
+        f for f in discover(settings, secret_store=secret_store) if f.signed_in or f.configured_as
+    ]
+    if not found:
+        _print(
+            "No Claude Code sign-in found (looked in ~/.claude, $CLAUDE_CONFIG_DIR, ~/.claude-*)."
+        )
+        return EXIT_NOTHING
+    missing = [f for f in found if f.configured_as is None and f.signed_in]
+    for item in found:
+        state = f"configured as {item.configured_as}" if item.configured_as else "not configured"
+        sign_in = f"signed in ({item.where})" if item.signed_in else item.where
+        _print(f"{item.home.config_dir}: {sign_in}; {state}")
+    if not missing:
+        return EXIT_OK
+    if not add:
+        _print(f"Run 'claude-usage-gauge accounts discover --add' to watch {len(missing)} more.")
+        return EXIT_OK
+    # `discover` lists the installation watched so far first: with nothing configured yet it
+    # becomes the primary, which keeps the usual folders (and its history).
+    new = [AccountSetting(f.suggested_name, str(f.home.config_dir)) for f in missing]
+    try:
+        append_accounts(paths.config_file, new)
+    except ValueError as exc:
+        print(f"Nothing added: {exc}", file=sys.stderr)
+        return EXIT_NOTHING
+    except OSError as exc:
+        print(f"Nothing added: {paths.config_file}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_NOTHING
+    for entry in new:
+        _print(f"Added {entry.name}: {entry.config_dir}")
+    _print(f"(in {paths.config_file})")
+    return EXIT_OK
