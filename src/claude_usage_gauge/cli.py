@@ -67,7 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     status.add_argument("--json", action="store_true", help="print one JSON object")
     status.add_argument(
-        "--refresh", action="store_true", help="ask the server now (still honours rate limits)"
+        "--refresh",
+        action="store_true",
+        help="ask the usage service now (still honours rate limits)",
     )
     _account_option(status)
 
@@ -139,7 +141,7 @@ def _parser() -> argparse.ArgumentParser:
     _account_option(creds)
     creds_sub = creds.add_subparsers(dest="action", metavar="ACTION", required=True)
     for name, text in (
-        ("reset", "move Claude Code's credentials aside to a backup, to log in fresh"),
+        ("reset", "move Claude Code's credentials aside to a backup, to sign in afresh"),
         ("restore", "put the newest backup back"),
     ):
         action = creds_sub.add_parser(name, help=text)

@@ -214,7 +214,7 @@ def _credentials(account: Account, action: str, yes: bool) -> int:
         if action == "reset":
             if not yes and not _confirm(
                 "Move Claude Code's credentials aside to a backup in "
-                f"{paths.backups_dir}? You will need to log in again."
+                f"{paths.backups_dir}? You will need to sign in again."
             ):
                 return EXIT_NOTHING
             result = reset_credentials(paths.backups_dir, account.home, store)

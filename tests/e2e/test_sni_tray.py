@@ -32,7 +32,7 @@ from claude_usage_gauge.testing.fake_api import FakeUsageAPI, Reply, html_error,
 from claude_usage_gauge.testing.session_bus import read_monitor, wait_until
 from claude_usage_gauge.testing.tray_home import E2E_TOKEN, TrayHome
 from tests.support.icon_contrast import MIN_NUMBER_CONTRAST, icon_number_contrast
-from tests.support.sni import TrayOnBus
+from tests.support.sni import MenuItem, TrayOnBus
 
 pytestmark = [
     pytest.mark.e2e,
@@ -292,7 +292,8 @@ def test_a_credentials_confirmation_stays_beside_the_status_change_it_causes(
     # Restore from the menu: each topic replaces its own last notification, and only that.
     with desktop.bus.monitor("notify-restore") as log:
         _open_menu(desktop, geometry, "menu-restore")
-        restore = home.menu_position("Reset credentials file…", skip_disabled=True) + 1
+        # With the file moved aside there is nothing to reset: the menu offers the restore.
+        restore = home.menu_position("Restore credentials…")
         desktop.keys(*["Down"] * restore, "Right", "Up", "Return")
         assert wait_until(home.credentials.exists, 10), "the file was not restored"
         assert wait_until(lambda: len(_notifications(log)) >= 2, 20), _notifications(log)
@@ -352,9 +353,14 @@ def test_two_accounts_side_by_side_in_the_real_menu(tmp_path: Path, desktop: Des
             assert any(i.label.startswith("5-hour session: 20") for i in personal.walk())
             assert any(i.label.startswith("5-hour session: 95") for i in work.walk())
             assert not any(i.label.startswith("5-hour session: 20") for i in work.walk())
-            # Each reset names its own account's file and backups folder.
-            assert any(i.label.strip() == str(work_file) for i in work.walk())
-            assert any(i.label.strip() == str(home.credentials) for i in personal.walk())
+
+            # Each reset names its own account's file (on rows of their own, cut after a "/").
+            def said(item: MenuItem) -> str:
+                return "".join(i.label.strip() for i in item.walk())
+
+            assert str(work_file) in said(work)
+            assert str(home.credentials) in said(personal)
+            assert str(home.credentials) not in said(work)
             assert menu.find("Quit").enabled  # the app's part, once, at the top level
             assert sum(1 for label in labels if label == "Quit") == 1
 

@@ -90,6 +90,10 @@ class TrayOnBus:
     def menu(self) -> MenuItem:
         return self.layout()[1]
 
+    def about_to_show(self, item_id: int = 0) -> None:
+        """Tell the tray its menu is opening, as a host does before it asks for the layout."""
+        self.bus.call(self.name, MENU_PATH, MENU, "AboutToShow", "i", str(item_id))
+
     def click(self, item_id: int) -> None:
         self.bus.call(
             self.name, MENU_PATH, MENU, "Event", "isvu", str(item_id), "clicked", "s", "", "0"

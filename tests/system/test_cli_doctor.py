@@ -57,7 +57,7 @@ def test_doctor_tells_everything_but_the_token(home: CliHome, fake: FakeUsageAPI
     assert _line(out, "usable:") == "usable: yes"
     assert _line(out, "API base:") == f"API base: {fake.url} ({FROM_ENV})"
     assert _line(out, "next request:").endswith("(rate limited)")
-    assert _line(out, "last error:").startswith("last error: Rate limited by the server")
+    assert _line(out, "last error:").startswith("last error: Rate limited by the usage service")
     assert _line(out, "state:") == f"state: {home.state_file}"
     assert _line(out, "credential backups:") == f"credential backups: {home.backups_dir}"
     assert _line(out, "logs:").startswith(f"logs: {home.root}")

@@ -353,10 +353,10 @@ def test_server_failure(tmp_path: Path, seeded: Seeded, name: str) -> None:
 @pytest.mark.parametrize(
     ("reply", "headline"),
     [
-        (rate_limited("0"), "Problem: Rate limited by the server; next try "),
+        (rate_limited("0"), "Problem: Rate limited by the usage service; next try "),
         (
             out_of_extra_usage(),
-            "Problem: The server says: out of extra usage — but your plan is at 42 %",
+            "Problem: The usage service says: out of extra usage — but your plan is at 42 %",
         ),
         (html_error(503), "Problem: The usage service has a problem; next try "),
     ],
@@ -374,7 +374,7 @@ def test_stale_data_is_shown_with_the_reason(
     assert text.returncode == 0
     lines = text.stdout.splitlines()
     assert lines[0].startswith("5-hour session: 42 %")
-    assert any(line.startswith("Updated ") and line.endswith("(stale)") for line in lines)
+    assert any(line.startswith("Numbers from ") and " old) · " in line for line in lines)
     assert any(line.startswith(headline) for line in lines), text.stdout
     assert fake.request_count == 1
     home.assert_clean(refreshed, text)

@@ -127,7 +127,18 @@ def test_refresh_now_asks_the_api_and_ids_survive_the_rebuild(
     assert wait_until(lambda: "5-hour session: 60 %" in _labels(tray), 10), _labels(tray)
     _, after = tray.layout()
     for label, item_id in ids.items():
-        assert after.find(label).id == item_id, label
+        # The same item by id; "Refresh now" now says when the next click can go.
+        assert next(i for i in after.walk() if i.id == item_id).label.startswith(label), label
+    refresh = next(i for i in after.walk() if i.id == ids["Refresh now"])
+    assert refresh.label == "Refresh now — possible in under a minute"
+    assert not refresh.enabled  # a click now would send nothing: the row says so instead
+
+    # Past the 10 s spacing the click is back as the host opens the menu.
+    def clickable_again() -> bool:
+        tray.about_to_show()
+        return any(i.label == "Refresh now" and i.enabled for i in tray.menu().walk())
+
+    assert wait_until(clickable_again, 20)
     # A checkbox toggles in place: same id, new state.
     toggle = after.find("Notifications")
     tray.click(toggle.id)
@@ -151,7 +162,7 @@ def test_a_restarted_watcher_gets_the_item_again(tray: TrayOnBus, bus: SessionBu
 
 @pytest.mark.parametrize(
     ("reply", "words"),
-    [(unauthorized(), "log in again"), (ok(100.0, 60.0), "5h 100 %")],
+    [(unauthorized(), "sign in again"), (ok(100.0, 60.0), "5h 100 %")],
     ids=["signed-out", "limit-reached"],
 )
 def test_a_block_needs_attention(

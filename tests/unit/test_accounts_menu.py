@@ -4,6 +4,7 @@ them all, and one submenu per account whose actions name the account."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from itertools import pairwise
 
 from claude_usage_gauge.core.accounts_menu import (
@@ -17,6 +18,7 @@ from claude_usage_gauge.core.accounts_menu import (
 )
 from claude_usage_gauge.core.errors import ErrorKind, Problem
 from claude_usage_gauge.core.menu import Entry, MenuContext
+from claude_usage_gauge.core.text import ROW_MAX
 from claude_usage_gauge.core.view import TOOLTIP_MAX
 from tests.unit.test_menu import CONTEXT, NOW, usage, view
 
@@ -113,3 +115,15 @@ def test_the_whole_menu_has_a_submenu_each_and_the_app_entries_once() -> None:
     assert everywhere.count("quit") == 1
     assert "refresh@personal" in everywhere
     assert "refresh@work" in everywhere
+
+
+def test_an_accounts_problem_keeps_its_row_short_and_its_words_inside() -> None:
+    problem = Problem(ErrorKind.RATE_LIMITED, "Rate limited.", retry_at=NOW + timedelta(hours=1))
+    panels = [
+        AccountPanel("personal", view(usage(12.0, 22.0)), CONTEXT),
+        AccountPanel("work", view(usage(66.0, 77.0), error=problem), CONTEXT),
+    ]
+    menu = accounts_menu(panels, NOW, CONTEXT)
+    assert menu[2].text == "work · 5h 66 % · week 77 % · ⚠"
+    assert any(e.text.startswith("⚠ Rate limited") for e in menu[2].children)
+    assert all(len(e.text) <= ROW_MAX for e in menu)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -11,9 +13,12 @@ from claude_usage_gauge.core.display_state import DisplayState
 from claude_usage_gauge.core.errors import ErrorKind, Problem
 from claude_usage_gauge.core.guidance import USAGE_PAGE, clock, headline
 from claude_usage_gauge.core.menu import SEPARATOR, WRAP, Entry, MenuContext, build_menu
-from claude_usage_gauge.core.state import HistoryPoint
+from claude_usage_gauge.core.schedule import Gate
+from claude_usage_gauge.core.settings import Settings
+from claude_usage_gauge.core.state import HistoryPoint, State
+from claude_usage_gauge.core.text import CONTINUATION
 from claude_usage_gauge.core.usage import ExtraUsage, Source, Usage, Window
-from claude_usage_gauge.core.view import View, window_line
+from claude_usage_gauge.core.view import View, build_view, window_line
 from claude_usage_gauge.core.window_ids import FIVE_HOUR, SEVEN_DAY
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -150,8 +155,16 @@ def test_updated_line_names_the_source(source: Source, origin: str) -> None:
     data = usage(source=source, fetched_at=NOW - timedelta(minutes=3))
     menu = build_menu(view(data), NOW, CONTEXT)
     assert entry(menu, "Updated").text == f"Updated 3 min ago · {origin}"
+    # Stale numbers say when they are from and how old, never "updated" or "just now".
     stale = build_menu(view(data, stale=True), NOW, CONTEXT)
-    assert entry(stale, "Updated").text == f"Updated 3 min ago · {origin} (stale)"
+    assert not has(stale, "Updated")
+    from_line = entry(stale, "Numbers from").text
+    assert from_line == f"Numbers from {clock(NOW - timedelta(minutes=3))} (3 min old) · {origin}"
+    just = usage(source=source, fetched_at=NOW - timedelta(seconds=20))
+    assert "just now" not in " ".join(texts(build_menu(view(just, stale=True), NOW, CONTEXT)))
+    assert (
+        "under a minute old" in entry(build_menu(view(just, stale=True), NOW, CONTEXT), "Num").text
+    )
 
 
 def test_nothing_known_yet_says_so() -> None:
@@ -177,8 +190,9 @@ def test_error_entry_holds_the_full_text() -> None:
     assert warning.text == f"⚠ {headline(problem)}"
     assert warning.action is None
     assert all(len(line.text) <= WRAP for line in warning.children)
-    words = [e for e in warning.children if e.action is None and not e.is_separator]
-    assert " ".join(texts(tuple(words))) == f"{problem.message} ({problem.detail})"
+    words = [e.text.strip() for e in warning.children if e.informational]
+    assert " ".join(words) == f"{problem.message} ({problem.detail})"
+    assert all(e.text.startswith(CONTINUATION) for e in warning.children[1:] if e.informational)
     assert warning.children[-1].action == "copy_report"
     # A separator sets the problem apart from the readings.
     assert menu[menu.index(warning) - 1] == SEPARATOR
@@ -198,9 +212,12 @@ def test_out_of_extra_usage_shows_the_plans_own_percent() -> None:
         ErrorKind.OUT_OF_EXTRA_USAGE, "The usage service says you are out of extra usage."
     )
     menu = build_menu(view(usage(5.0), error=problem), NOW, CONTEXT)
-    line = entry(menu, "⚠").text
-    assert "your plan is at 5 % (5-hour)" in line
-    assert line.startswith("⚠ The server says: out of extra usage")
+    # Too long for one row: the submenu's label is its first clause, the whole line opens it.
+    warning = entry(menu, "⚠")
+    assert warning.text == "⚠ The usage service says: out of extra usage"
+    said = " ".join(e.text.strip() for e in warning.children if e.informational)
+    assert "your plan is at 5 % (5-hour)" in said
+    assert all(len(e.text) <= WRAP for e in warning.children)
 
 
 def test_sign_in_help_follows_the_problem() -> None:
@@ -227,11 +244,18 @@ def test_reset_asks_for_confirmation_and_says_where_the_backup_goes() -> None:
     assert [e.action for e in reset.children if e.action] == ["reset_credentials"]
 
 
-def test_backup_folder_is_shown_in_one_piece() -> None:
-    # A typical Linux backups folder is longer than one wrapped line.
+def test_backup_folder_is_cut_only_after_a_separator() -> None:
+    # A typical Linux backups folder is longer than one row: it goes on indented rows of its
+    # own, cut after a "/", so it reads back whole.
     assert len(CONTEXT.backups_dir) > WRAP
     reset = entry(build_menu(view(usage()), NOW, CONTEXT), "Reset credentials file")
-    assert any(CONTEXT.backups_dir in line.text for line in reset.children), texts(reset.children)
+    said = texts(reset.children)
+    start = said.index("to a backup in") + 1
+    parts = [line.strip() for line in said[start : start + 2]]
+    assert parts[0].endswith("/")
+    assert "".join(parts) == CONTEXT.backups_dir
+    assert all(line.startswith(CONTINUATION) for line in said[start : start + 2])
+    assert all(len(line) <= WRAP for line in said)
 
 
 def test_restore_only_when_there_is_a_backup() -> None:
@@ -321,8 +345,11 @@ def test_the_menu_says_when_the_next_check_and_the_next_manual_refresh_are() -> 
     menu = build_menu(waiting, NOW, MenuContext())
     assert entry(menu, "Next check").text == f"Next check {clock(NOW + timedelta(minutes=15))}"
     refresh = entry(menu, "Refresh now")
-    assert refresh.text == f"Refresh now (hourly limit; next {clock(NOW + timedelta(minutes=2))})"
+    assert refresh.text == (
+        f"Refresh now — possible at {clock(NOW + timedelta(minutes=2))} (hourly limit)"
+    )
     assert refresh.action == "refresh"
+    assert not refresh.enabled  # a click would do nothing: the row says why instead
     assert entry(menu, "Usage history").action == "history"
     # Within the budget, the plain label; with a problem, its own line says when the next try is.
     plain = build_menu(view(usage()), NOW, MenuContext())
@@ -331,3 +358,143 @@ def test_the_menu_says_when_the_next_check_and_the_next_manual_refresh_are() -> 
         view(usage(), error=Problem(ErrorKind.NETWORK, "down")), NOW, MenuContext()
     )
     assert not has(failing, "Next check")
+
+
+# -- clicks that would do nothing say why ------------------------------------------------------
+
+
+def built(state: State, now: datetime = NOW) -> tuple[Entry, ...]:
+    return build_menu(build_view(state, now, Settings()), now, CONTEXT)
+
+
+def signed_in_state(**gate: Any) -> State:
+    data = usage(fetched_at=NOW - timedelta(minutes=1))
+    return State(salt=b"s" * 16, snapshot=data).with_gate("fp", Gate(**gate))
+
+
+def test_refresh_is_a_plain_click_when_it_would_ask() -> None:
+    refresh = entry(built(signed_in_state(last_success=NOW - timedelta(minutes=1))), "Refresh")
+    assert refresh == Entry("Refresh now", action="refresh")
+
+
+def test_during_a_rate_limit_refresh_says_when_it_is_possible() -> None:
+    until = NOW + timedelta(minutes=35)
+    state = signed_in_state(
+        last_kind=ErrorKind.RATE_LIMITED, rate_failures=1, rate_limited_until=until
+    ).with_error(Problem(ErrorKind.RATE_LIMITED, "Rate limited.", retry_at=until), NOW)
+    refresh = entry(built(state), "Refresh now")
+    assert refresh.text == f"Refresh now — possible at {clock(until)} (rate limit)"
+    assert refresh.action == "refresh"  # the same row (and id) as the clickable one
+    assert not refresh.enabled
+    # Once the wait is over, the click is back.
+    assert entry(built(state, until), "Refresh now").enabled
+
+
+def test_right_after_a_manual_refresh_the_row_says_it_is_a_moment() -> None:
+    state = replace(signed_in_state(last_success=NOW), last_manual=NOW - timedelta(seconds=3))
+    refresh = entry(built(state), "Refresh now")
+    assert refresh.text == "Refresh now — possible in under a minute"
+    assert not refresh.enabled
+
+
+def test_with_the_hourly_budget_spent_refresh_says_until_when() -> None:
+    state = signed_in_state(last_success=NOW)
+    for seconds in range(0, 600, 60):  # ten requests in ten minutes: the bucket is empty
+        state = state.with_request(NOW - timedelta(seconds=seconds))
+    refresh = entry(built(state), "Refresh now")
+    assert refresh.text.startswith("Refresh now — possible at ")
+    assert refresh.text.endswith("(hourly limit)")
+    assert not refresh.enabled
+
+
+@pytest.mark.parametrize(
+    ("kind", "words"),
+    [
+        (ErrorKind.NO_CREDENTIALS, "after you sign in"),
+        (ErrorKind.TOKEN_EXPIRED, "once Claude Code renews its sign-in"),
+        (ErrorKind.BAD_CREDENTIALS, "after you sign in again"),
+    ],
+)
+def test_a_sign_in_problem_found_locally_needs_no_click(kind: ErrorKind, words: str) -> None:
+    # No token was ever used (no gate): the tray itself looks at the sign-in every few seconds.
+    state = State(salt=b"s" * 16).with_error(Problem(kind, "x"), NOW)
+    refresh = entry(built(state), "Refresh now")
+    assert refresh.text == f"Refresh now — {words}"
+    assert not refresh.enabled
+
+
+def test_a_refused_sign_in_waits_for_a_new_one() -> None:
+    state = signed_in_state(last_kind=ErrorKind.UNAUTHORIZED, failed_signature="").with_error(
+        Problem(ErrorKind.UNAUTHORIZED, "Refused."), NOW
+    )
+    refresh = entry(built(state), "Refresh now")
+    assert refresh.text == "Refresh now — after you sign in again"
+    assert not refresh.enabled
+
+
+# -- rows fit ----------------------------------------------------------------------------------
+
+
+def every_row(entries: tuple[Entry, ...]) -> list[Entry]:
+    out: list[Entry] = []
+    for e in entries:
+        out.append(e)
+        out += every_row(e.children)
+    return out
+
+
+@pytest.mark.parametrize("kind", [None, *ErrorKind])
+@pytest.mark.parametrize("platform", ["linux", "darwin", "win32"])
+def test_no_row_is_wider_than_a_row(kind: ErrorKind | None, platform: str) -> None:
+    error = None
+    if kind is not None:
+        error = Problem(kind, "A message the server wrote " * 12, detail="HTTP 500 " * 20)
+    context = replace(CONTEXT, platform=platform, newest_backup="2026-03-10 11:42")
+    extra = ExtraUsage(enabled=True, used=20.5, limit=50.0, currency="USD", percent=41.0)
+    data = usage(extra=extra, fetched_at=NOW - timedelta(hours=2, minutes=13))
+    menu = build_menu(view(data, error=error, stale=True), NOW, context)
+    long_rows = [e.text for e in every_row(menu) if len(e.text) > WRAP]
+    assert not long_rows
+
+
+def test_information_rows_are_not_commands() -> None:
+    menu = build_menu(view(usage()), NOW, CONTEXT)
+    info = [e for e in every_row(menu) if e.informational]
+    assert info
+    assert all(e.action is None and not e.children for e in info)
+    assert not any(e.selectable for e in info)
+
+
+# -- without a sign-in ---------------------------------------------------------------------------
+
+
+def test_without_credentials_the_menu_suggests_signing_in_not_a_reset() -> None:
+    problem = Problem(ErrorKind.NO_CREDENTIALS, "Not signed in to Claude Code.")
+    menu = build_menu(view(None, error=problem), NOW, CONTEXT)
+    assert not has(menu, "Reset credentials")
+    how = entry(menu, "How to sign in")
+    said = " ".join(texts(how.children))
+    assert "/login" in said
+    assert "Reset" not in said
+    # The file is gone but a sign-in was never reported missing: the shell's look decides.
+    gone = build_menu(view(usage()), NOW, replace(CONTEXT, credentials_found=False))
+    assert not has(gone, "Reset credentials")
+    assert has(gone, "How to sign in")
+    # A backup to restore is still offered, with the ellipsis of a confirmation.
+    backup = replace(CONTEXT, credentials_found=False, newest_backup="2026-03-10 11:42")
+    assert entry(build_menu(view(usage()), NOW, backup), "Restore").text == "Restore credentials…"
+    there = build_menu(view(usage()), NOW, replace(CONTEXT, credentials_found=True))
+    assert has(there, "Reset credentials file…")
+    assert has(there, "Sign-in help")
+
+
+def test_one_vocabulary_in_every_menu() -> None:
+    for kind in [None, *ErrorKind]:
+        error = Problem(kind, "x") if kind is not None else None
+        for platform in ("linux", "darwin", "win32"):
+            context = replace(CONTEXT, platform=platform, newest_backup="yesterday")
+            said = " ".join(
+                e.text for e in every_row(build_menu(view(usage(), error=error), NOW, context))
+            )
+            assert "log in" not in said.lower()
+            assert "server" not in said.lower()

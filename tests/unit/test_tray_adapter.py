@@ -3,19 +3,22 @@ topic each notification goes to. A recording backend stands in for the toolkit."
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from claude_usage_gauge.core.display_state import DisplayState
 from claude_usage_gauge.core.errors import ErrorKind, Problem
-from claude_usage_gauge.core.menu import MenuContext
+from claude_usage_gauge.core.menu import Entry, MenuContext
+from claude_usage_gauge.core.schedule import MANUAL_SPACING, Gate
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.core.state import State
 from claude_usage_gauge.core.usage import Usage, Window
 from claude_usage_gauge.core.view import View
 from claude_usage_gauge.core.window_ids import FIVE_HOUR, SEVEN_DAY
 from claude_usage_gauge.desktop.tray import APP_TOPIC, Frame, Tray, needs_attention
+from claude_usage_gauge.testing.session_bus import wait_until
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -112,3 +115,16 @@ def test_notices_go_to_their_topics() -> None:
     tray.show(_state(20.0))
     tray.show(_state(85.0))
     assert tray.notes == [("5-hour session at 85 %", "threshold:five_hour")]
+
+
+def test_a_held_back_refresh_comes_back_without_anything_else_changing() -> None:
+    tray = RecordingTray()
+    state = _state(20.0).with_gate("fp", Gate(last_success=datetime.now(UTC)))
+    # A manual refresh a moment ago: "Refresh now" waits out the spacing, then is a click again.
+    state = replace(state, last_manual=datetime.now(UTC) - MANUAL_SPACING + timedelta(seconds=1))
+    tray.show(state)
+    first = next(e for e in tray.menu_entries(tray.frames[0]) if e.action == "refresh")
+    assert not first.enabled
+    assert wait_until(lambda: len(tray.frames) > 1, 10), "the menu was not redrawn"
+    again = next(e for e in tray.menu_entries(tray.frames[-1]) if e.action == "refresh")
+    assert again == Entry("Refresh now", action="refresh")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from claude_usage_gauge.core.menu import SEPARATOR, Entry, MenuContext, build_menu
-from claude_usage_gauge.core.text import clean
+from claude_usage_gauge.core.text import ROW_MAX, clean
 from claude_usage_gauge.core.view import TOOLTIP_MAX, View, error_line
 from claude_usage_gauge.core.window_ids import FIVE_HOUR, SEVEN_DAY
 
@@ -133,7 +133,8 @@ def accounts_menu(
     """The whole menu with several accounts: a submenu each, then what belongs to the app."""
     entries: list[Entry] = [Entry("Claude usage", action="details", default=True)]
     for panel in panels:
-        label = clean(f"{panel.name} · {brief(panel.view)}", None)
+        # One row, so the menu stays narrow: the problem's words are in the submenu.
+        label = clean(f"{panel.name} · {brief(panel.view, short=True)}", ROW_MAX)
         entries.append(
             Entry(
                 label,

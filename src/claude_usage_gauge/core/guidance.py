@@ -29,8 +29,8 @@ def headline(problem: Problem) -> str:
     kind = problem.kind
     if kind == ErrorKind.RATE_LIMITED:
         if problem.retry_at is not None:
-            return f"Rate limited by the server; next try {clock(problem.retry_at)}"
-        return "Rate limited by the server; trying again later"
+            return f"Rate limited by the usage service; next try {clock(problem.retry_at)}"
+        return "Rate limited by the usage service; trying again later"
     if kind == ErrorKind.TOKEN_EXPIRED:
         return "Sign-in expired; open Claude Code and it will refresh"
     if kind == ErrorKind.NO_CREDENTIALS:
@@ -38,9 +38,9 @@ def headline(problem: Problem) -> str:
     if kind == ErrorKind.BAD_CREDENTIALS:
         return "Claude Code's sign-in could not be read"
     if kind == ErrorKind.MISSING_SCOPE:
-        return "This sign-in cannot read usage; log in again"
+        return "This sign-in cannot read usage; sign in again"
     if kind == ErrorKind.UNAUTHORIZED:
-        return "Sign-in refused by the server; log in again"
+        return "Sign-in refused by the usage service; sign in again"
     if kind == ErrorKind.OUT_OF_EXTRA_USAGE:
         return "Claude Code is refused: out of extra usage; see Sign-in help"
     retry = f"next try {clock(problem.retry_at)}" if problem.retry_at else "retrying soon"
@@ -61,7 +61,7 @@ def out_of_extra_usage_line(
     said = (
         "Claude Code is refused: out of extra usage"
         if by_claude_code
-        else "The server says: out of extra usage"
+        else "The usage service says: out of extra usage"
     )
     parts = [
         f"{percent:.0f} % ({name})"
@@ -84,8 +84,11 @@ def _login_steps(platform: str) -> list[str]:
     ]
 
 
-def help_steps(kind: ErrorKind | None, platform: str = sys.platform) -> list[str]:
-    """Numbered-step help for the Sign-in help submenu and for `status`/`doctor`."""
+def help_steps(
+    kind: ErrorKind | None, platform: str = sys.platform, *, can_reset: bool = True
+) -> list[str]:
+    """Numbered-step help for the Sign-in help submenu and for `status`/`doctor`. Without a
+    sign-in to move aside (`can_reset` False, or none found) the help is only how to sign in."""
     login = _login_steps(platform)
     keychain = (
         " On macOS this also moves the Keychain item aside (kept as a backup item)."
@@ -95,17 +98,17 @@ def help_steps(kind: ErrorKind | None, platform: str = sys.platform) -> list[str
     reset_note = (
         "If Claude Code keeps failing, 'Reset credentials file…' (claude-usage-gauge credentials "
         "reset) moves the credentials aside "
-        "to a backup (nothing is deleted) so you can log in fresh; 'Restore credentials' "
+        "to a backup (nothing is deleted) so you can sign in afresh; 'Restore credentials…' "
         f"puts them back.{keychain}"
     )
     if kind == ErrorKind.TOKEN_EXPIRED:
         return [
             "Claude Code refreshes its sign-in when you next use it: open it, or run: claude",
-            "This app never refreshes it (that could log Claude Code out) and waits for it.",
+            "This app never refreshes it (that could sign Claude Code out) and waits for it.",
         ]
     if kind == ErrorKind.RATE_LIMITED:
         return [
-            "The server limits how often usage may be read; this app waits as it asks.",
+            "The usage service limits how often usage may be read; this app waits as it asks.",
             "A fresh sign-in gets a fresh allowance: claude, then /login.",
             f"The same numbers are on {USAGE_PAGE}",
         ]
@@ -132,15 +135,17 @@ def help_steps(kind: ErrorKind | None, platform: str = sys.platform) -> list[str
             "'claude-usage-gauge doctor' shows both.",
             "The next 'status' uses the fixed address at once; a running tray after a restart.",
         ]
+    if kind == ErrorKind.NO_CREDENTIALS or not can_reset:
+        return login
     return [*login, reset_note]
 
 
 def not_shared_lines(reason: str) -> list[str]:
     """`status` when the state folder cannot be used: say why, how to fix it, and why no request
-    was made (nothing could remember it, so every run would ask the server again)."""
+    was made (nothing could remember it, so every run would ask the usage service again)."""
     return [
         "No usage shown: the state folder cannot be used.",
         f"  {reason}",
-        "Until it is fixed, nothing is kept between runs, so `status` does not ask the server "
-        "on its own; `claude-usage-gauge status --refresh` asks it anyway.",
+        "Until it is fixed, nothing is kept between runs, so `status` does not ask the usage "
+        "service on its own; `claude-usage-gauge status --refresh` asks it anyway.",
     ]

@@ -69,6 +69,13 @@ def next_manual(state: State, now: datetime, base: timedelta) -> datetime | None
     return budget_until(state.requests, now, hourly_budget(base))
 
 
+def manual_refresh(state: State, now: datetime, base: timedelta) -> Decision | None:
+    """What a click on "Refresh now" would meet: when it may send a request (`at` <= now: at
+    once; None: not until new credentials) and why; None when no token was used yet (a click
+    reads the sign-in and asks)."""
+    return _decide_as_last_token(state, now, base, manual=True)
+
+
 def _decide_as_last_token(
     state: State, now: datetime, base: timedelta, *, manual: bool
 ) -> Decision | None:

@@ -38,6 +38,8 @@ QUIET_STEP = timedelta(minutes=15)
 QUIET_MAX_INTERVAL = timedelta(minutes=15)
 # A window's announced reset: check this long after it (the server needs a moment to roll over).
 AFTER_RESET = timedelta(minutes=1)
+# The decision's reason when the hourly budget holds a request back (the menu names it).
+BUDGET_SPENT = "hourly request budget used up"
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +167,7 @@ def next_attempt(
     until = budget_until(recent, now, budget) if budget is not None else None
     if manual:
         if until is not None:
-            return Decision(until, "hourly request budget used up")
+            return Decision(until, BUDGET_SPENT)
         return Decision(now, "manual refresh")
     if gate.backoff_until is not None and now < gate.backoff_until:
         return Decision(gate.backoff_until, "backing off after a failure")
@@ -175,7 +177,7 @@ def next_attempt(
             return Decision(max(wake_at, until or wake_at), "a window reset")
         return Decision(newest + interval, "data is fresh")
     if until is not None:
-        return Decision(until, "hourly request budget used up")
+        return Decision(until, BUDGET_SPENT)
     return Decision(now, "due")
 
 

@@ -16,6 +16,14 @@ import re
 LABEL_MAX = 60  # a window's name, a currency, a plan: one menu line's worth
 MESSAGE_MAX = 400  # an error message or a detail shown in full
 ELLIPSIS = "…"
+# Characters per menu row: about 420 px at a desktop's default font, so no menu (or submenu)
+# grows wider than ~480 px and covers its parent on a small screen.
+ROW_MAX = 60
+# Continuation rows of a wrapped text start with this, so a reader sees where one text ends.
+CONTINUATION = "    "
+# Where a word too long for a row (a path) may be cut: after a folder separator, else after
+# a hyphen, underscore or dot.
+_CUT_AFTER = ("/\\", "-_.")
 
 # C1 controls, Arabic letter mark, LRM/RLM, line and paragraph separators, bidi embeddings and
 # overrides (U+202A-U+202E) and isolates (U+2066-U+2069).
@@ -40,6 +48,41 @@ def clean(text: str, limit: int | None = LABEL_MAX) -> str:
     if limit is not None and len(text) > limit:
         text = text[: max(limit - 1, 0)].rstrip() + ELLIPSIS
     return text
+
+
+def wrap(text: str, width: int = ROW_MAX, indent: str = CONTINUATION) -> list[str]:
+    """`text` as rows of at most `width` characters (a menu row each), broken at spaces;
+    continuation rows start with `indent`. A word longer than a row (a path) is cut after a
+    path separator where it has one, else where it must. Blank text gives no rows."""
+    rows: list[str] = []
+    line = ""
+    for word in text.split():
+        rest = word
+        while rest:
+            lead = indent if rows else ""
+            joined = f"{line} {rest}" if line else rest
+            if len(lead) + len(joined) <= width:
+                line, rest = joined, ""
+            elif line:
+                rows.append(lead + line)
+                line = ""
+            else:
+                cut = _cut(rest, max(width - len(lead), 1))
+                rows.append(lead + rest[:cut])
+                rest = rest[cut:]
+    if line:
+        rows.append((indent if rows else "") + line)
+    return rows
+
+
+def _cut(word: str, room: int) -> int:
+    """Where to cut `word`, longer than `room`: after the last separator that leaves at least
+    a third of the row filled, else at `room`."""
+    for separators in _CUT_AFTER:
+        best = max((i + 1 for i, c in enumerate(word[:room]) if c in separators), default=0)
+        if best >= room // 3:
+            return best
+    return room
 
 
 def clean_lines(text: str) -> str:

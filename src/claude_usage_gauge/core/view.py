@@ -19,7 +19,8 @@ from claude_usage_gauge.core.guidance import (
     out_of_extra_usage_line,
 )
 from claude_usage_gauge.core.pace import pace_reach
-from claude_usage_gauge.core.polling import next_check, next_manual
+from claude_usage_gauge.core.polling import manual_refresh, next_check, next_manual
+from claude_usage_gauge.core.schedule import Decision
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.core.staleness import numbers_are_stale
 from claude_usage_gauge.core.state import HistoryPoint, State
@@ -41,6 +42,9 @@ class View:
     # When the schedule asks the API next, and when a manual refresh may go if not now.
     next_check: datetime | None = None
     next_manual: datetime | None = None
+    # What a manual refresh would meet now (see `polling.manual_refresh`): the menu says when
+    # "Refresh now" can do something instead of dropping the click.
+    manual: Decision | None = None
     # How Claude Code's last turn failed, while that stands (its hooks told us).
     claude_code: ClaudeCodeEvent | None = None
 
@@ -135,6 +139,7 @@ def build_view(state: State, now: datetime, settings: Settings) -> View:
         history=state.history,
         next_check=next_check(state, now, interval),
         next_manual=next_manual(state, now, interval),
+        manual=manual_refresh(state, now, interval),
         claude_code=event,
     )
 
@@ -190,12 +195,17 @@ def extra_usage_line(extra: ExtraUsage) -> str:
     return f"Extra usage: {used} of {money(extra.limit, extra.currency)}{as_of}"
 
 
-def source_line(usage: Usage, now: datetime) -> str:
+def source_line(usage: Usage, now: datetime, *, stale: bool = False) -> str:
+    """Where the numbers came from and when: "Updated 3 min ago" while they are fresh; once
+    stale, the clock time they are from and their age ("just now" only for fresh numbers)."""
     origin = {
         "statusline": "from Claude Code",
         "claude_code": "from Claude Code's /usage",
     }.get(usage.source, "from the API")
-    return f"Updated {ago(usage.fetched_at, now)} · {origin}"
+    if not stale:
+        return f"Updated {ago(usage.fetched_at, now)} · {origin}"
+    age = duration(max(now - usage.fetched_at, timedelta(0)))
+    return f"Numbers from {clock(usage.fetched_at)} ({age} old) · {origin}"
 
 
 def error_line(view: View) -> str | None:
@@ -302,8 +312,7 @@ def summary_lines(view: View, now: datetime) -> list[str]:
         pace = pace_line(view, window.id, now)
         if pace is not None:
             lines.append(pace)
-    stale = " (stale)" if view.stale else ""
-    lines.append(source_line(view.usage, now) + stale)
+    lines.append(source_line(view.usage, now, stale=view.stale))
     if view.error is None and view.next_check is not None:
         # With a problem its own line says when the next try is.
         lines.append(f"Next check {'now' if view.next_check <= now else clock(view.next_check)}")

@@ -27,7 +27,7 @@ from claude_usage_gauge.core.menu import Entry, MenuContext
 from claude_usage_gauge.core.notices import NoticeMemory, notices_for
 from claude_usage_gauge.core.state import State
 from claude_usage_gauge.core.view import View, build_view, status_lines
-from claude_usage_gauge.desktop.app import Session, TrayApp
+from claude_usage_gauge.desktop.app import Session, TrayApp, credentials_found
 from claude_usage_gauge.poller import Poller
 from claude_usage_gauge.refresh import Refresher, utc_now
 from claude_usage_gauge.sources.claude_home import ClaudeHome
@@ -241,6 +241,7 @@ class AccountsTrayApp(TrayApp):
             newest_backup=newest,
             credentials_path=str(watch.account.home.credentials_file),
             backups_dir=str(watch.account.paths.backups_dir),
+            credentials_found=credentials_found(watch.account.home),
         )
 
     def _tooltip(self, view: View, now: datetime) -> str:

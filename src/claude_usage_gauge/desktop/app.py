@@ -170,6 +170,8 @@ class TrayApp:
         home, cached = session.home, self.cached_secrets
         self.poller = Poller(self.refresher, lambda: credentials_signature(home, cached))
         self._credentials_path = str(home.credentials_file)
+        # The settings file as last read (its size and time), to notice edits from elsewhere.
+        self._settings_seen = _file_key(session.paths.config_file)
         self.tray = self._make_tray(backend)
 
     def _make_tray(self, backend: BackendInfo | None) -> Tray:
@@ -225,6 +227,9 @@ class TrayApp:
         with contextlib.suppress(Exception):
             backups = list_backups(self.session.paths.backups_dir, self.cached_secrets)
             newest = f"{backups[0].created_at.astimezone():%Y-%m-%d %H:%M}" if backups else None
+        # Called whenever the menu is built, and the SNI backend builds it as the host opens it:
+        # so the checkboxes show what the CLI or an editor changed meanwhile.
+        self._notice_settings_edit()
         return MenuContext(
             plan=self.refresher.plan,
             notifications_on=self.session.settings.notifications,
@@ -232,7 +237,28 @@ class TrayApp:
             newest_backup=newest,
             credentials_path=self._credentials_path,
             backups_dir=str(self.session.paths.backups_dir),
+            credentials_found=credentials_found(self.session.home),
         )
+
+    def _notice_settings_edit(self) -> None:
+        """Take the notifications setting from the settings file again if the file changed
+        since it was last read (one stat when it did not). Only that setting: the others are
+        read at start, as the README says."""
+        if self.session.demo:
+            return
+        path = self.session.paths.config_file
+        key = _file_key(path)
+        if key == self._settings_seen:
+            return
+        self._settings_seen = key
+        on = load_settings(path).notifications
+        if on == self.session.settings.notifications:
+            return
+        log.info("notifications turned %s in the settings file", "on" if on else "off")
+        self.session.settings = replace(self.session.settings, notifications=on)
+        self.refresher.settings = replace(self.refresher.settings, notifications=on)
+        # No redraw from here: this runs while a menu is being built, under the tray's lock.
+        self.tray.settings = replace(self.tray.settings, notifications=on)
 
     def _autostart_on(self) -> bool | None:
         try:
@@ -347,6 +373,7 @@ class TrayApp:
                 settings = replace(settings, notifications=on)
         self.session.settings = settings
         self.refresher.settings = settings
+        self._settings_seen = _file_key(self.session.paths.config_file)
         self.tray.update_settings(settings)
 
     def _toggle_autostart(self) -> None:
@@ -365,6 +392,23 @@ class TrayApp:
     def _quit(self) -> None:
         self.poller.stop()
         self.tray.stop()
+
+
+def credentials_found(home: ClaudeHome) -> bool | None:
+    """Whether there is a credentials file to move aside; None where the sign-in may be
+    elsewhere (the macOS Keychain) and the last problem tells."""
+    if home.credentials_file.exists():
+        return True
+    return None if sys.platform == "darwin" else False
+
+
+def _file_key(path: Path) -> tuple[int, int] | None:
+    """The file's modification time and size (None: none there), to notice a change cheaply."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_mtime_ns, info.st_size)
 
 
 def _os_error_text(exc: OSError, paths: AppPaths) -> str:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from claude_usage_gauge.core.display_state import DisplayState
 from claude_usage_gauge.core.errors import ErrorKind
 from claude_usage_gauge.core.gauge import GaugeView
-from claude_usage_gauge.core.menu import Entry, MenuContext, build_menu
+from claude_usage_gauge.core.menu import Entry, MenuContext, build_menu, refresh_possible_at
 from claude_usage_gauge.core.notices import Notice, NoticeMemory, notices_for
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.core.state import State
@@ -102,6 +102,8 @@ class Tray(ABC):
         self._lock = threading.Lock()
         self._last_state: State | None = None
         self._last_frame: Frame | None = None
+        # Redraws the menu when a held-back "Refresh now" becomes a click again.
+        self._refresh_timer: threading.Timer | None = None
         # With several accounts (desktop/accounts_app.py) the tooltip and the menu cover them
         # all, while the icon shows the state it is given (the most constrained account's).
         self.tooltip_for: Callable[[View, datetime], str] = tooltip
@@ -156,9 +158,30 @@ class Tray(ABC):
                 notes, self._memory = notices_for(view, self._memory, self.settings.notify_percents)
             self._last_frame = frame
             self._present(frame)
+            self._redraw_at(refresh_possible_at(view, now), now)
         if self.settings.notifications:
             for note in notes:
                 self.notify(note.title, note.message, note.topic)
+
+    def _redraw_at(self, moment: datetime | None, now: datetime) -> None:
+        """Redraw once at `moment` (the menu's "Refresh now — possible at …" turns back into a
+        click even while nothing else changes); a newer frame replaces the plan. Under the lock."""
+        if self._refresh_timer is not None:
+            self._refresh_timer.cancel()
+            self._refresh_timer = None
+        if moment is None:
+            return
+        # A second late, so the schedule agrees that the moment has come.
+        delay = (moment - now).total_seconds() + 1.0
+        self._refresh_timer = threading.Timer(delay, self._timed_rebuild)
+        self._refresh_timer.daemon = True
+        self._refresh_timer.start()
+
+    def _timed_rebuild(self) -> None:
+        try:
+            self.rebuild()
+        except Exception:  # a timer's thread: the tray may be stopping; nothing to tell anyone
+            log.debug("timed menu redraw failed", exc_info=True)
 
     def rebuild(self) -> None:
         """Redraw from the last state (after a settings toggle), announcing nothing again."""

@@ -117,7 +117,41 @@ class PystrayTray(Tray):
         self._set_tooltip("Claude usage · starting…")
         if self._is_glib_backend():
             self._install_glib_signal_handlers()
+            self._build_menu_on_open()
         self._on_ready()
+
+    def _build_menu_on_open(self) -> None:
+        """GTK's StatusIcon (XEmbed trays): build the menu afresh as it opens, so "Start at
+        login", "Notifications" and "Refresh now" are as of now, not as of the last redraw (up
+        to a minute old). pystray's own handler only pops up the menu it has."""
+        icon = self._icon
+        status_icon = getattr(icon, "_status_icon", None)
+        show = getattr(icon, "_on_status_icon_popup_menu", None)
+        if status_icon is None or show is None or not hasattr(icon, "_create_menu"):
+            return
+
+        def on_popup(widget: Any, button: int, activate_time: int) -> None:
+            self._fresh_menu()
+            show(widget, button, activate_time)
+
+        try:
+            status_icon.disconnect_by_func(show)
+        except TypeError:  # not connected as this pystray version did: leave it be
+            return
+        status_icon.connect("popup-menu", on_popup)
+
+    def _fresh_menu(self) -> None:
+        """Replace the GTK menu now (on the GTK thread, as a menu opens); pystray's own update
+        would come later from its idle queue, after the old menu was shown."""
+        icon = self._icon
+        try:
+            menu = self._to_pystray(self.menu_entries())
+            handle = icon._create_menu(menu)
+        except Exception:
+            log.warning("could not build the menu afresh; showing the last one", exc_info=True)
+            return
+        icon._menu = menu
+        icon._menu_handle = handle
 
     def _present(self, frame: Frame) -> None:
         icon = self._icon
@@ -141,6 +175,8 @@ class PystrayTray(Tray):
         backend cannot. Called from the toolkit's own event handler, so on its main thread."""
         icon = self._icon
         status_icon = getattr(icon, "_status_icon", None)
+        if status_icon is not None and hasattr(icon, "_create_menu"):
+            self._fresh_menu()
         menu = getattr(icon, "_menu_handle", None)
         if status_icon is None or menu is None:
             return False
@@ -198,7 +234,9 @@ class PystrayTray(Tray):
             return pystray.MenuItem(
                 entry.text, handler, checked=lambda _item: checked, enabled=entry.enabled
             )
-        return pystray.MenuItem(entry.text, handler, default=entry.default, enabled=entry.enabled)
+        # Information rows are disabled: text to read, not a click that does nothing.
+        enabled = entry.enabled and not entry.informational
+        return pystray.MenuItem(entry.text, handler, default=entry.default, enabled=enabled)
 
     def _handler(self, action: str | None) -> Callable[[Any, Any], None]:
         def run(_icon: Any, _item: Any) -> None:

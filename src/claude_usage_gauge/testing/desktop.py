@@ -198,6 +198,27 @@ class Desktop:
         with Image.open(path) as image:
             return image.convert("RGB")
 
+    def menus(self) -> list[Geometry]:
+        """The popup menus on screen now (under the bar, not tiny helper windows), the oldest
+        first: a submenu comes after the menu it opens from."""
+        found: list[Geometry] = []
+        tree = self.run("xwininfo", "-root", "-children")
+        for window, name in re.findall(r'^\s+(0x[0-9a-f]+) "?([^"(]*)', tree, re.MULTILINE):
+            # dunst's notification windows are not menus.
+            if name == "Dunst" or "IsViewable" not in self.run("xwininfo", "-id", window):
+                continue
+            # Nor is the icon's tooltip, which GTK shows while the pointer rests on the icon
+            # (xprop comes with xwininfo, in x11-utils).
+            if "TOOLTIP" in self.run("xprop", "-id", window, "_NET_WM_WINDOW_TYPE"):
+                continue
+            with contextlib.suppress(AttributeError, ValueError):
+                geometry = self.geometry(window)
+                # Below the bar (which sits at the top: GTK may overlap it by a pixel).
+                if geometry.y > 0 and geometry.width > 20 and geometry.height > 20:
+                    found.append(geometry)
+        # xwininfo lists the topmost first.
+        return found[::-1]
+
     def window_names(self) -> list[str]:
         return re.findall(r'0x[0-9a-f]+ "([^"]*)"', self.run("xwininfo", "-root", "-tree"))
 

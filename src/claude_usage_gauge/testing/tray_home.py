@@ -85,16 +85,27 @@ class TrayHome:
         state = Store(self.paths).read()
         now = datetime.now(UTC)
         # As the app builds it on Linux: autostart is available, so "Start at login" is listed.
-        context = MenuContext(plan="max", autostart_on=False)
+        from claude_usage_gauge.sources.credential_backups import list_backups
+
+        backups = list_backups(self.paths.backups_dir)
+        context = MenuContext(
+            plan="max",
+            autostart_on=False,
+            credentials_found=self.credentials.exists(),
+            # As the app gathers it: the Restore entry is there once a backup is.
+            newest_backup=f"{backups[0].created_at.astimezone():%Y-%m-%d %H:%M}"
+            if backups
+            else None,
+        )
         return build_menu(build_view(state, now, Settings()), now, context)
 
-    def menu_position(self, text: str, *, skip_disabled: bool = False) -> int:
+    def menu_position(self, text: str, *, skip_disabled: bool = True) -> int:
         """How many Down presses select `text` in the tray's menu. GTK's keyboard skips
-        separators, and disabled rows too (`skip_disabled`: the SNI menu's information rows)."""
+        separators and disabled rows (both backends show information rows disabled)."""
         selectable = [
             e
             for e in self.menu()
-            if not e.is_separator and not (skip_disabled and e.action is None and not e.children)
+            if not e.is_separator and not (skip_disabled and not e.selectable)
         ]
         for index, entry in enumerate(selectable):
             if entry.text == text:
