@@ -189,9 +189,6 @@ def _human_lines(result: AccountStatus, now: datetime) -> list[str]:
         return list(not_shared_lines(result.unshared))
     view = result.view
     lines = status_lines(view, now) or ["No usage yet."]
-    if view.error is not None and view.error.kind == ErrorKind.CONFIG:
-        # The settings problem's full text is the very next line: no "see the log".
-        lines = [line.removesuffix("; see the log") for line in lines]
     # The cure, when nothing shows or when the numbers and the refusal disagree.
     if view.error is not None and (
         view.usage is None or view.error.kind == ErrorKind.OUT_OF_EXTRA_USAGE

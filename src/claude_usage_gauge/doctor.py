@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from claude_usage_gauge import __version__
-from claude_usage_gauge.core.errors import ErrorKind, Problem, UsageError
+from claude_usage_gauge.core.errors import ErrorKind, UsageError
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.core.text import clean
 from claude_usage_gauge.logs import mask_secrets
@@ -20,7 +20,7 @@ from claude_usage_gauge.sources.keychain import SecretStore
 def report(
     paths: AppPaths, home: ClaudeHome, settings: Settings, secret_store: SecretStore | None
 ) -> list[str]:
-    from claude_usage_gauge.core.guidance import help_steps
+    from claude_usage_gauge.core.guidance import headline, help_steps
     from claude_usage_gauge.core.view import duration
     from claude_usage_gauge.desktop.tray_backend import probe_backend
     from claude_usage_gauge.local_time import clock, stamp
@@ -108,7 +108,7 @@ def report(
         lines.append("  last error: Settings problem: the API base above is refused")
         lines += [f"    - {step}" for step in help_steps(problem.kind)]
     elif problem is not None:
-        lines.append(f"  last error: {_headline(problem)}")
+        lines.append(f"  last error: {headline(problem)}")
         lines.append(f"    {problem.message}")
         lines += [f"    - {step}" for step in help_steps(problem.kind)]
     else:
@@ -193,12 +193,3 @@ def _settings_lines(lines: list[str], paths: AppPaths, settings: Settings) -> st
     for problem in settings.problems:
         lines.append(f"  settings problem: {problem}")
     return refused
-
-
-def _headline(problem: Problem) -> str:
-    """The stored problem's headline; a settings problem's full text follows it right here."""
-    from claude_usage_gauge.core.guidance import headline
-
-    if problem.kind == ErrorKind.CONFIG:
-        return "Settings problem"
-    return headline(problem)

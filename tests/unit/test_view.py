@@ -583,3 +583,32 @@ def test_numbers_kept_from_an_older_answer_say_how_old_they_are() -> None:
     assert extra_usage_line(extra) == f"Extra usage: $34.62 of $50.00 (as of {clock(old)})"
     week = Window(SEVEN_DAY, "Week (all models)", 18.0, None, as_of=old)
     assert window_line(week, NOW) == f"Week (all models): 18 % (as of {clock(old)})"
+
+
+@pytest.mark.parametrize(
+    ("message", "detail", "shown"),
+    [
+        (
+            "The usage service did not accept the sign-in (HTTP 401).",
+            "HTTP 401: OAuth token has expired.",
+            "(OAuth token has expired.)",
+        ),
+        # The message does not name the status: the detail keeps it.
+        ("Could not reach the usage service.", "HTTP 502: Bad Gateway", "(HTTP 502: Bad Gateway)"),
+        # Another status than the message names: kept whole.
+        (
+            "The usage service had a problem (HTTP 500).",
+            "HTTP 503: Unavailable",
+            "(HTTP 503: Unavailable)",
+        ),
+    ],
+)
+def test_the_problem_detail_does_not_repeat_the_status_the_message_says(
+    message: str, detail: str, shown: str
+) -> None:
+    error = Problem(ErrorKind.UNAUTHORIZED, message, detail=detail)
+    view = build_view(state_with(error=error, error_at=NOW), NOW, SETTINGS)
+    lines = status_lines(view, NOW)
+    assert f"  {shown}" in lines
+    if shown != f"({detail})":
+        assert detail not in "\n".join(lines)

@@ -93,6 +93,15 @@ class Problem:
     # The server's id for the answer (its `request-id`), which support asks for.
     request_id: str = ""
 
+    @property
+    def shown_detail(self) -> str:
+        """The detail as people read it after the message: without the "HTTP 401: " the message
+        already says ("…did not accept the sign-in (HTTP 401). (OAuth token has expired.)")."""
+        status, sep, rest = self.detail.partition(": ")
+        if sep and status.startswith("HTTP ") and f"({status})" in self.message:
+            return rest
+        return self.detail
+
     def to_json(self) -> dict[str, object]:
         return {
             "kind": self.kind.value,

@@ -50,7 +50,8 @@ def headline(problem: Problem) -> str:
         return f"No connection to the usage service; {retry}"
     if kind == ErrorKind.BAD_RESPONSE:
         return f"Unreadable answer from the usage service; {retry}"
-    return "Settings problem; see the log"
+    # The full text always follows (the problem's submenu, the next line of `status`).
+    return "Settings problem"
 
 
 def out_of_extra_usage_line(
@@ -127,12 +128,12 @@ def help_steps(
     if kind in (ErrorKind.NETWORK, ErrorKind.SERVER_ERROR, ErrorKind.BAD_RESPONSE):
         return [
             "This is usually passing; the app retries with growing pauses.",
-            "Check your connection or proxy; 'claude-usage-gauge doctor' shows the details.",
+            "Check your connection or proxy; 'claude-usage-gauge doctor' checks the set-up.",
         ]
     if kind == ErrorKind.CONFIG:
         return [
             "Fix api_base in the settings file (or CLAUDE_USAGE_GAUGE_API_BASE); "
-            "'claude-usage-gauge doctor' shows both.",
+            "'claude-usage-gauge doctor' says which one is in use.",
             "The next 'status' uses the fixed address at once; a running tray after a restart.",
         ]
     if kind == ErrorKind.NO_CREDENTIALS or not can_reset:

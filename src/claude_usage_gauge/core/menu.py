@@ -164,7 +164,8 @@ def usage_section(view: View, now: datetime) -> list[Entry]:
     problem = error_line(view)
     if problem is not None and view.error is not None:
         label, lead = _problem_label(problem)
-        full = view.error.message + (f" ({view.error.detail})" if view.error.detail else "")
+        detail = view.error.shown_detail
+        full = view.error.message + (f" ({detail})" if detail else "")
         details = (*lead, *rows(clean(full, MESSAGE_MAX)))
         if view.error.request_id:
             details += rows(f"Request id: {view.error.request_id}")

@@ -334,8 +334,8 @@ def status_lines(view: View, now: datetime) -> list[str]:
         # A stored message may come from a state file we did not write, the detail quotes the
         # server: both shown safe and short.
         lines.append(f"  {clean(view.error.message, MESSAGE_MAX)}")
-        if view.error.detail:
-            lines.append(f"  ({clean(view.error.detail, MESSAGE_MAX)})")
+        if view.error.shown_detail:
+            lines.append(f"  ({clean(view.error.shown_detail, MESSAGE_MAX)})")
     return lines
 
 
