@@ -81,6 +81,8 @@ def test_the_cure_for_out_of_extra_usage_comes_in_the_order_users_report() -> No
     assert (
         text.index("/login") < text.index("Reset credentials file") < text.index("extra usage is")
     )
+    # Each step stands alone in the numbered list (no heading followed by sub-steps).
+    assert not any(step.endswith(":") for step in steps)
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)

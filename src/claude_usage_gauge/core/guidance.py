@@ -117,8 +117,9 @@ def help_steps(
         # The cure users report, in the order to try it.
         return [
             "Claude Code sometimes says 'out of extra usage' while your plan has room left.",
-            "First, sign in again:",
-            *login,
+            # One step, not three under a heading: the steps are numbered as one list.
+            "First, sign in again: in Claude Code type /login (or run: claude auth login) and "
+            "follow the browser sign-in.",
             "If it comes back: 'Reset credentials file…' in the menu (or run: "
             "claude-usage-gauge credentials reset) moves the sign-in aside (nothing is "
             "deleted; 'Restore credentials…' puts it back), then sign in as above."
