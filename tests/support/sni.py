@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from claude_usage_gauge.testing.session_bus import (
     ITEM,
@@ -12,9 +18,26 @@ from claude_usage_gauge.testing.session_bus import (
     MENU,
     MENU_PATH,
     SessionBus,
+    missing_bus_tools,
+    running_bus,
     wait_until,
 )
 from claude_usage_gauge.testing.tray_home import TrayHome
+
+
+@contextlib.contextmanager
+def private_bus(workdir: Path, *, watcher: bool = True) -> Iterator[SessionBus]:
+    """A private session bus, with the real status-notifier-watcher unless `watcher` is False.
+    Without the D-Bus tools the test fails in CI (they are part of the set-up) and is skipped
+    elsewhere."""
+    missing = missing_bus_tools()
+    if missing:
+        message = f"D-Bus tools missing: {', '.join(missing)}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with running_bus(workdir, watcher=watcher) as running:
+        yield running
 
 
 @dataclass(frozen=True)
