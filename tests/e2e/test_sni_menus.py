@@ -8,7 +8,6 @@ artifacts/e2e/sni-menus-*.png for a reviewer (and were looked at by the author).
 from __future__ import annotations
 
 import itertools
-import os
 import re
 import sys
 import time
@@ -21,8 +20,6 @@ from claude_usage_gauge.testing.desktop import (
     SCREEN,
     Desktop,
     Geometry,
-    missing_tools,
-    running_desktop,
 )
 from claude_usage_gauge.testing.fake_api import (
     FakeUsageAPI,
@@ -33,6 +30,7 @@ from claude_usage_gauge.testing.fake_api import (
 )
 from claude_usage_gauge.testing.session_bus import wait_until
 from claude_usage_gauge.testing.tray_home import TrayHome
+from tests.support.desktop_host import ARTIFACTS, e2e_desktop
 from tests.support.sni import MenuItem, TrayOnBus
 
 pytestmark = [
@@ -40,7 +38,6 @@ pytestmark = [
     pytest.mark.skipif(sys.platform != "linux", reason="the SNI host is Linux-only"),
 ]
 
-ARTIFACTS = Path(os.environ.get("CLAUDE_USAGE_GAUGE_ARTIFACTS", "artifacts")) / "e2e"
 # No menu wider than this at the default font (issue 12): about a third of a 1280 px screen.
 MENU_MAX_WIDTH = 480
 # GTK lets a submenu overlap its parent by its border and shadow, no more.
@@ -51,12 +48,7 @@ OVERLAP_ALLOWED = 12
 def desktop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desktop]:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "sni-menus-widths.txt").write_text("", encoding="utf-8")
-    missing = missing_tools("sni")
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"SNI host tools missing: {', '.join(missing)}")
-        pytest.skip(f"SNI host tools missing: {', '.join(missing)}")
-    with running_desktop(tmp_path_factory.mktemp("sni-menus"), host="sni") as running:
+    with e2e_desktop(tmp_path_factory.mktemp("sni-menus"), host="sni") as running:
         assert SCREEN == (1280, 800)
         yield running
 

@@ -11,7 +11,6 @@ tests).
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 import time
@@ -27,10 +26,11 @@ from claude_usage_gauge.core.errors import ErrorKind
 from claude_usage_gauge.core.gauge import GaugeView, layout
 from claude_usage_gauge.desktop.dbus.status_item import SIZES
 from claude_usage_gauge.store import Store
-from claude_usage_gauge.testing.desktop import Desktop, Geometry, missing_tools, running_desktop
+from claude_usage_gauge.testing.desktop import Desktop, Geometry
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI, Reply, html_error, ok, rate_limited
 from claude_usage_gauge.testing.session_bus import read_monitor, wait_until
 from claude_usage_gauge.testing.tray_home import E2E_TOKEN, TrayHome
+from tests.support.desktop_host import ARTIFACTS, e2e_desktop
 from tests.support.icon_contrast import MIN_NUMBER_CONTRAST, icon_number_contrast
 from tests.support.sni import MenuItem, TrayOnBus
 
@@ -39,17 +39,10 @@ pytestmark = [
     pytest.mark.skipif(sys.platform != "linux", reason="the SNI host is Linux-only"),
 ]
 
-ARTIFACTS = Path(os.environ.get("CLAUDE_USAGE_GAUGE_ARTIFACTS", "artifacts")) / "e2e"
-
 
 @pytest.fixture(scope="module")
 def desktop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desktop]:
-    missing = missing_tools("sni")
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"SNI host tools missing: {', '.join(missing)}")
-        pytest.skip(f"SNI host tools missing: {', '.join(missing)}")
-    with running_desktop(tmp_path_factory.mktemp("sni-desktop"), host="sni") as running:
+    with e2e_desktop(tmp_path_factory.mktemp("sni-desktop"), host="sni") as running:
         yield running
 
 

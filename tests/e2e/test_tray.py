@@ -6,7 +6,6 @@ Screenshots go to artifacts/e2e/ for a reviewer (and were looked at by the autho
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -19,29 +18,23 @@ from PIL import Image, ImageChops
 
 from claude_usage_gauge import APP_NAME
 from claude_usage_gauge.store import Store
-from claude_usage_gauge.testing.desktop import Desktop, Geometry, missing_tools, running_desktop
+from claude_usage_gauge.testing.desktop import Desktop, Geometry
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI, ok
 from claude_usage_gauge.testing.session_bus import wait_until
 from claude_usage_gauge.testing.tray_home import E2E_TOKEN, TrayHome
+from tests.support.desktop_host import ARTIFACTS, e2e_desktop
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(sys.platform != "linux", reason="the Xvfb tray host is Linux-only"),
 ]
 
-ARTIFACTS = Path(os.environ.get("CLAUDE_USAGE_GAUGE_ARTIFACTS", "artifacts")) / "e2e"
 TOKEN = E2E_TOKEN
 
 
 @pytest.fixture(scope="module")
 def desktop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desktop]:
-    missing = missing_tools()
-    if missing:
-        # scripts/test installs these; a run without them must not pass silently in CI.
-        if os.environ.get("CI"):
-            pytest.fail(f"tray host tools missing: {', '.join(missing)}")
-        pytest.skip(f"tray host tools missing: {', '.join(missing)}")
-    with running_desktop(tmp_path_factory.mktemp("desktop")) as running:
+    with e2e_desktop(tmp_path_factory.mktemp("desktop")) as running:
         yield running
 
 

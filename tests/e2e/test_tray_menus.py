@@ -8,7 +8,6 @@ author).
 from __future__ import annotations
 
 import itertools
-import os
 import subprocess
 import sys
 import time
@@ -24,19 +23,17 @@ from claude_usage_gauge.testing.desktop import (
     SCREEN,
     Desktop,
     Geometry,
-    missing_tools,
-    running_desktop,
 )
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI, ok
 from claude_usage_gauge.testing.session_bus import wait_until
 from claude_usage_gauge.testing.tray_home import TrayHome
+from tests.support.desktop_host import ARTIFACTS, e2e_desktop
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(sys.platform != "linux", reason="the Xvfb tray host is Linux-only"),
 ]
 
-ARTIFACTS = Path(os.environ.get("CLAUDE_USAGE_GAUGE_ARTIFACTS", "artifacts")) / "e2e"
 MENU_MAX_WIDTH = 480
 OVERLAP_ALLOWED = 12
 # The check boxes sit in this many pixels at the menu's left edge; no text reaches into them.
@@ -45,12 +42,7 @@ CHECK_COLUMN = 26
 
 @pytest.fixture(scope="module")
 def desktop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desktop]:
-    missing = missing_tools()
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"tray host tools missing: {', '.join(missing)}")
-        pytest.skip(f"tray host tools missing: {', '.join(missing)}")
-    with running_desktop(tmp_path_factory.mktemp("xembed-menus")) as running:
+    with e2e_desktop(tmp_path_factory.mktemp("xembed-menus")) as running:
         yield running
 
 
