@@ -68,16 +68,38 @@ class AppPaths:
         )
 
     def folder_problems(self) -> list[str]:
-        """Why any of our folders that exists cannot be used (not ours alone), one sentence
-        each, naming the folder and the fix (see `folders`)."""
+        """What is wrong with any of our folders that exists, one sentence each, naming the
+        folder and the fix: one that cannot be used (not ours alone, see `folders`), or one of
+        ours opened to other users by hand (a `chmod 777`), which the next write narrows."""
         from claude_usage_gauge.folders import unsafe_folder
 
         seen: list[str] = []
         for folder in (self.state_dir, self.data_dir, self.log_dir, self.config_dir):
-            problem = unsafe_folder(folder) if folder.exists() else None
+            if not folder.is_dir():
+                continue
+            problem = unsafe_folder(folder) or _opened_up(folder)
             if problem is not None and problem not in seen:
                 seen.append(problem)
         return seen
+
+
+def _opened_up(folder: Path) -> str | None:
+    """Our own folder with a mode wider than 0700: what it holds was open to other users."""
+    import os
+    import stat
+
+    if os.name != "posix":
+        return None
+    try:
+        mode = stat.S_IMODE(folder.stat().st_mode)
+    except OSError:
+        return None
+    if not mode & 0o077:
+        return None
+    return (
+        f"The folder {folder} is open to other users (mode {mode:04o}); claude-usage-gauge "
+        f"narrows it to 0700 when it next writes there. Fix now: chmod 700 {folder}"
+    )
 
 
 def app_paths() -> AppPaths:

@@ -86,6 +86,26 @@ def test_reset_refuses_a_world_writable_folder_on_the_way(tmp_path: Path) -> Non
     assert list(share.iterdir()) == []
 
 
+def test_doctor_names_our_own_folder_opened_to_everyone_and_a_write_narrows_it(
+    tmp_path: Path,
+) -> None:
+    """A `chmod 777` by hand on our own state folder: usable (it is ours, and we narrow it), but
+    what it holds was open to others meanwhile, so doctor says so with the fix."""
+    home = CliHome(tmp_path / "home", f"http://127.0.0.1:{closed_port()}")
+    home.write_credentials()
+    assert home.run("status").returncode == 1  # made the folder; the service is unreachable
+    home.state_dir.chmod(0o777)
+
+    doctor = home.run("doctor")
+    assert f"The folder {home.state_dir} is open to other users (mode 0777)" in doctor.stdout
+    assert f"chmod 700 {home.state_dir}" in doctor.stdout
+    assert "Traceback" not in doctor.stdout + doctor.stderr
+
+    home.run("status", "--refresh")  # writes the state: the folder is ours to narrow
+    assert home.state_dir.stat().st_mode & 0o777 == 0o700
+    assert "open to other users" not in home.run("doctor").stdout
+
+
 @needs_root
 def test_another_users_state_never_reaches_our_output(tmp_path: Path) -> None:
     seeded, _ = seed_home(tmp_path / "seed")
