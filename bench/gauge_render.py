@@ -16,7 +16,8 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from claude_usage_gauge.core.display_state import DisplayState
-from claude_usage_gauge.core.gauge import GaugeView, render
+from claude_usage_gauge.core.gauge import render
+from claude_usage_gauge.core.gauge_view import GaugeView
 
 SIZES = (16, 22, 24, 32, 48, 64, 128, 256)
 TARGET_SIZE = 64

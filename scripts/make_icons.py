@@ -15,7 +15,8 @@ from pathlib import Path
 from PIL import Image
 
 from claude_usage_gauge.core.display_state import DisplayState
-from claude_usage_gauge.core.gauge import GaugeView, render
+from claude_usage_gauge.core.gauge import render
+from claude_usage_gauge.core.gauge_view import GaugeView
 
 APP_ID = "claude-usage-gauge"
 # A typical reading: the icon should look like the app at work, not empty or alarming.

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from claude_usage_gauge import APP_NAME
 from claude_usage_gauge.core.display_state import DisplayState
-from claude_usage_gauge.core.gauge import GaugeView
+from claude_usage_gauge.core.gauge_view import GaugeView
 from claude_usage_gauge.core.state import State
 from claude_usage_gauge.core.usage import Usage
 from claude_usage_gauge.core.usage_parser import parse_usage

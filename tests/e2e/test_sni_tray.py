@@ -23,7 +23,8 @@ from PIL import Image, ImageChops
 
 from claude_usage_gauge.core.display_state import DisplayState
 from claude_usage_gauge.core.errors import ErrorKind
-from claude_usage_gauge.core.gauge import GaugeView, layout
+from claude_usage_gauge.core.gauge_layout import layout
+from claude_usage_gauge.core.gauge_view import GaugeView
 from claude_usage_gauge.desktop.dbus.status_item import SIZES
 from claude_usage_gauge.store import Store
 from claude_usage_gauge.testing.desktop import Desktop, Geometry

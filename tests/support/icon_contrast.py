@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from PIL import Image
 
-from claude_usage_gauge.core.gauge import Box, GaugeView, layout
+from claude_usage_gauge.core.gauge_layout import Box, layout
+from claude_usage_gauge.core.gauge_view import GaugeView
 
 LIGHT_PANEL = (242, 242, 242)
 DARK_PANEL = (32, 32, 32)

@@ -14,14 +14,9 @@ from hypothesis import strategies as st
 from PIL import Image, ImageChops
 
 from claude_usage_gauge.core.display_state import DisplayState
-from claude_usage_gauge.core.gauge import (
-    LEVEL_COLOURS,
-    GaugeView,
-    Level,
-    layout,
-    level_for,
-    render,
-)
+from claude_usage_gauge.core.gauge import LEVEL_COLOURS, render
+from claude_usage_gauge.core.gauge_layout import layout
+from claude_usage_gauge.core.gauge_view import GaugeView, Level, level_for
 from tests.support.icon_contrast import MIN_NUMBER_CONTRAST, icon_number_contrast
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,8 @@ import pytest
 from PIL import IcoImagePlugin, Image
 
 from claude_usage_gauge.core.display_state import DisplayState
-from claude_usage_gauge.core.gauge import GaugeView, render
+from claude_usage_gauge.core.gauge import render
+from claude_usage_gauge.core.gauge_view import GaugeView
 from claude_usage_gauge.core.menu import MenuContext
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.desktop.autostart._windows import FakeRegistryKey

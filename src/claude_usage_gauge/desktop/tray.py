@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from claude_usage_gauge.core.display_state import DisplayState
 from claude_usage_gauge.core.errors import ErrorKind
-from claude_usage_gauge.core.gauge import GaugeView
+from claude_usage_gauge.core.gauge_view import GaugeView
 from claude_usage_gauge.core.menu import Entry, MenuContext, build_menu, refresh_possible_at
 from claude_usage_gauge.core.notices import Notice, NoticeMemory, notices_for
 from claude_usage_gauge.core.settings import Settings

@@ -23,7 +23,7 @@ from claude_usage_gauge.desktop.tray import APP_TOPIC, Action, Frame, Tray, Tray
 if TYPE_CHECKING:
     from PIL.Image import Image
 
-    from claude_usage_gauge.core.gauge import GaugeView
+    from claude_usage_gauge.core.gauge_view import GaugeView
     from claude_usage_gauge.desktop.autostart._windows import RegistryKey
     from claude_usage_gauge.desktop.dbus.notify_thread import ThreadedNotifications
 

@@ -21,7 +21,7 @@ from typing import Any
 from jeepney import DBusAddress, Message, new_method_call
 from jeepney.bus_messages import MatchRule
 
-from claude_usage_gauge.core.gauge import GaugeView
+from claude_usage_gauge.core.gauge_view import GaugeView
 from claude_usage_gauge.core.menu import MenuContext
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.desktop.dbus import menu as dbusmenu
