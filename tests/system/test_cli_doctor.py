@@ -97,10 +97,33 @@ def test_doctor_explains_an_unusable_sign_in(home: CliHome, fake: FakeUsageAPI) 
     assert _line(out, "token:") == f"token: {TOKEN_HEAD}…({len(SECOND_TOKEN)} chars)"
     assert _line(out, "expired:")
     assert _line(out, "scopes:") == "scopes: (not listed)"
-    assert _line(out, "usable:").startswith("usable: no — Claude Code's sign-in expired")
+    assert _line(out, "usable:").startswith("usable: no — Claude Code's sign-in expired at")
     assert _line(out, "note:").startswith("note: CLAUDE_CODE_OAUTH_TOKEN is set")
-    assert _line(out, "last error:").startswith("last error: Sign-in expired")
+    assert _line(out, "last error:").startswith("last error: Sign-in due for renewal")
     assert fake.request_count == 0
+    home.assert_clean(status, doctor)
+
+
+def test_a_sign_in_in_its_last_minutes_is_not_called_expired(
+    home: CliHome, fake: FakeUsageAPI
+) -> None:
+    """Not used in its last minutes (Claude Code is about to renew it), but still valid: the
+    words say when it expires, never that it did; the numbers already stored still show."""
+    assert home.run("status").returncode == 0  # numbers stored while the sign-in was fine
+    home.write_credentials(expires_in=timedelta(minutes=3))
+
+    status = home.run("status")
+    doctor = home.run("doctor")
+
+    assert "expired" not in status.stdout + doctor.stdout
+    assert "5-hour session: 42 %" in status.stdout
+    assert "Claude Code's sign-in expires at " in status.stdout
+    assert "renews it when you next use it" in status.stdout
+    assert "(in 2 min)" in _line(doctor.stdout, "expires:")
+    assert _line(doctor.stdout, "usable:").startswith(
+        "usable: no — Claude Code's sign-in expires at "
+    )
+    assert fake.request_count == 1
     home.assert_clean(status, doctor)
 
 

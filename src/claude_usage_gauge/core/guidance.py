@@ -32,7 +32,8 @@ def headline(problem: Problem) -> str:
             return f"Rate limited by the usage service; next try {clock(problem.retry_at)}"
         return "Rate limited by the usage service; trying again later"
     if kind == ErrorKind.TOKEN_EXPIRED:
-        return "Sign-in expired; open Claude Code and it will refresh"
+        # Also in the sign-in's last minutes (not used then), so no "expired" here.
+        return "Sign-in due for renewal; using Claude Code renews it"
     if kind == ErrorKind.NO_CREDENTIALS:
         return "Not signed in to Claude Code"
     if kind == ErrorKind.BAD_CREDENTIALS:
