@@ -108,7 +108,7 @@ def report(
         lines.append("  last error: Settings problem: the API base above is refused")
         lines += [f"    - {step}" for step in help_steps(problem.kind)]
     elif problem is not None:
-        lines.append(f"  last error: {headline(problem)}")
+        lines.append(f"  last error: {headline(problem, lambda moment: clock(moment, now))}")
         lines.append(f"    {problem.message}")
         lines += [f"    - {step}" for step in help_steps(problem.kind)]
     else:
