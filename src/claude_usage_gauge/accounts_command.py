@@ -73,6 +73,10 @@ def account_status(
     now = utc_now()
     held = held_back(outcome, now) if refresh else None
     timed = held is not None and outcome.decision is not None and outcome.decision.at is not None
+    if refresh and held is None:
+        # Not held back by a limit: the numbers are fresh from a refresh moments ago; said, but
+        # the answer asked for is shown, so the exit stays 0.
+        held = just_refreshed(outcome, now)
     return AccountStatus(account, build_view(outcome.state, now, settings), None, held, timed)
 
 
@@ -88,9 +92,8 @@ _HELD_BECAUSE = {
 
 def held_back(outcome: Outcome, now: datetime) -> str | None:
     """Why `status --refresh` sent no request and when the next may go; None when it sent one,
-    or when a refresh made moments ago (by another process, too) already brought its answer."""
-    from claude_usage_gauge.local_time import clock
-
+    or when a refresh made moments ago (by another process, too) already brought its answer
+    (`just_refreshed` says that)."""
     decision = outcome.decision
     if outcome.requested or decision is None or decision.allows(now):
         return None  # sent, or stopped before the schedule (the credentials: status says why)
@@ -103,9 +106,32 @@ def held_back(outcome: Outcome, now: datetime) -> str | None:
     ):
         return None
     why = _HELD_BECAUSE.get(decision.reason, decision.reason)
-    if decision.at is None:
+    return _not_sent(why, decision.at, now)
+
+
+def just_refreshed(outcome: Outcome, now: datetime) -> str | None:
+    """`status --refresh` within the spacing after a refresh (by any process) that brought
+    numbers: nothing was sent because these numbers are seconds old."""
+    decision, snapshot = outcome.decision, outcome.state.snapshot
+    if (
+        outcome.requested
+        or decision is None
+        or decision.allows(now)
+        or decision.reason != "manual refresh just happened"
+        or snapshot is None
+    ):
+        return None
+    age = max(int((now - snapshot.fetched_at).total_seconds()), 0)
+    why = f"the numbers are {age} s old (fresh: a refresh went out moments ago)"
+    return _not_sent(why, decision.at, now)
+
+
+def _not_sent(why: str, at: datetime | None, now: datetime) -> str:
+    from claude_usage_gauge.local_time import clock
+
+    if at is None:
         return f"No request was sent: {why}. The next one goes once you sign in again."
-    return f"No request was sent: {why}. The next one may go at {clock(decision.at, now)}."
+    return f"No request was sent: {why}. The next one may go at {clock(at, now)}."
 
 
 def status_command(

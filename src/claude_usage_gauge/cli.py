@@ -56,7 +56,8 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=(
             "exit status:\n"
-            "  0  usage shown\n"
+            "  0  usage shown (also when --refresh sent nothing because the numbers are seconds\n"
+            "     old from a refresh moments ago; stderr says so)\n"
             "  1  no usage to show (not signed in, nothing fetched yet, state folder unusable)\n"
             "  2  wrong command line, or an --account that names no account\n"
             "  3  --refresh sent no request: the server's rate limit or this hour's request\n"

@@ -8,6 +8,7 @@ server is asked as seldom as possible.
 from __future__ import annotations
 
 import email.utils
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -444,10 +445,17 @@ def test_fresh_store_answers_without_a_request(home: CliHome, fake: FakeUsageAPI
     assert fake.request_count == 2
     assert percents(data3) == {"five_hour": 60.0, "seven_day": 25.0}
 
-    # Manual refreshes are spaced 10 s apart, whoever asks.
+    # Manual refreshes are spaced 10 s apart, whoever asks: the second says why it sent nothing
+    # (its numbers are seconds old, so still exit 0: what was asked for is shown).
     fourth, data4 = home.status_json("--refresh")
     assert fake.request_count == 2
     assert data4["fetched_at"] == data3["fetched_at"]
+    assert re.fullmatch(
+        r"No request was sent: the numbers are \d s old \(fresh: a refresh went out moments "
+        r"ago\)\. The next one may go at \d\d:\d\d \S+\.\n",
+        fourth.stderr,
+    ), fourth.stderr
+    assert first.stderr == third.stderr == ""
     for proc in (first, second, third, fourth):
         assert proc.returncode == 0
     home.assert_clean(first, second, third, fourth)
