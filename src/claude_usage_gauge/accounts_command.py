@@ -71,7 +71,7 @@ def account_status(
         return AccountStatus(account, build_view(state, now, settings), unshared)
     outcome = Refresher(store, settings, account.home, secret_store).refresh(manual=refresh)
     now = utc_now()
-    held = held_back(outcome, now) if refresh else None
+    held = held_back(outcome, now, settings) if refresh else None
     timed = held is not None and outcome.decision is not None and outcome.decision.at is not None
     if refresh and held is None:
         # Not held back by a limit: the numbers are fresh from a refresh moments ago; said, but
@@ -83,17 +83,19 @@ def account_status(
 # What held a manual refresh back (the schedule's reasons), said to the person who asked.
 _HELD_BECAUSE = {
     "rate limited": "the server asked us to wait (rate limited)",
-    "hourly request budget used up": "this hour's requests are used up (so a loop cannot "
-    "get the account rate limited)",
     "waiting for new credentials": "the server refused this sign-in",
     "manual refresh just happened": "a refresh went out moments ago",
 }
 
 
-def held_back(outcome: Outcome, now: datetime) -> str | None:
+def held_back(outcome: Outcome, now: datetime, settings: Settings) -> str | None:
     """Why `status --refresh` sent no request and when the next may go; None when it sent one,
     or when a refresh made moments ago (by another process, too) already brought its answer
     (`just_refreshed` says that)."""
+    from datetime import timedelta
+
+    from claude_usage_gauge.core.schedule import BUDGET_SPENT, budget_rule, hourly_budget
+
     decision = outcome.decision
     if outcome.requested or decision is None or decision.allows(now):
         return None  # sent, or stopped before the schedule (the credentials: status says why)
@@ -106,6 +108,9 @@ def held_back(outcome: Outcome, now: datetime) -> str | None:
     ):
         return None
     why = _HELD_BECAUSE.get(decision.reason, decision.reason)
+    if decision.reason == BUDGET_SPENT:
+        # The rule as it is (a bucket that refills), never "this hour is used up".
+        why = budget_rule(hourly_budget(timedelta(seconds=settings.poll_interval)))
     return _not_sent(why, decision.at, now)
 
 

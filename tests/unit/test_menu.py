@@ -346,7 +346,7 @@ def test_the_menu_says_when_the_next_check_and_the_next_manual_refresh_are() -> 
     assert entry(menu, "Next check").text == f"Next check {clock(NOW + timedelta(minutes=15))}"
     refresh = entry(menu, "Refresh now")
     assert refresh.text == (
-        f"Refresh now — possible at {clock(NOW + timedelta(minutes=2))} (hourly limit)"
+        f"Refresh now — possible at {clock(NOW + timedelta(minutes=2))} (spaced out)"
     )
     assert refresh.action == "refresh"
     assert not refresh.enabled  # a click would do nothing: the row says why instead
@@ -403,7 +403,7 @@ def test_with_the_hourly_budget_spent_refresh_says_until_when() -> None:
         state = state.with_request(NOW - timedelta(seconds=seconds))
     refresh = entry(built(state), "Refresh now")
     assert refresh.text.startswith("Refresh now — possible at ")
-    assert refresh.text.endswith("(hourly limit)")
+    assert refresh.text.endswith("(spaced out)")
     assert not refresh.enabled
 
 

@@ -21,7 +21,7 @@ from claude_usage_gauge.core.guidance import (
 )
 from claude_usage_gauge.core.pace import pace_reach
 from claude_usage_gauge.core.polling import manual_refresh, next_check, next_manual
-from claude_usage_gauge.core.schedule import Decision
+from claude_usage_gauge.core.schedule import SPACED_OUT, Decision
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.core.staleness import numbers_are_stale
 from claude_usage_gauge.core.state import HistoryPoint, State
@@ -330,7 +330,7 @@ def status_lines(view: View, now: datetime) -> list[str]:
     """Human `status` output."""
     lines = summary_lines(view, now)
     if view.next_manual is not None:
-        lines.append(f"Next manual refresh {clock(view.next_manual)} (hourly limit)")
+        lines.append(f"Next manual refresh {clock(view.next_manual)} ({SPACED_OUT})")
     if view.error is not None:
         lines.append(f"Problem: {error_line(view)}")
         # A stored message may come from a state file we did not write, the detail quotes the
