@@ -113,6 +113,16 @@ def report(
         lines += [f"    - {step}" for step in help_steps(problem.kind)]
     else:
         lines.append("  last error: none")
+    event = state.claude_code_event
+    if event is not None:
+        # Claude Code's own failure (its hook told us): not an error of ours, but what support
+        # asks about, with the id of Claude Code's refused request.
+        lines.append(
+            f"  Claude Code: {clean(event.describe())} at {clock(event.at, now)}, "
+            f"request id {clean(event.request_id) if event.request_id else '(none given)'}"
+        )
+        if event.out_of_extra_usage and (problem is None or problem.kind.found_locally):
+            lines += [f"    - {step}" for step in help_steps(ErrorKind.OUT_OF_EXTRA_USAGE)]
     # Request ids are what support asks for; failures especially.
     for record in state.request_log[-3:]:
         retry = f", retry after {clock(record.retry_at, now)}" if record.retry_at else ""

@@ -318,17 +318,33 @@ def summary_lines(view: View, now: datetime, at: Clock = clock) -> list[str]:
     if view.error is None and view.next_check is not None:
         # With a problem its own line says when the next try is.
         lines.append(f"Next check {'now' if view.next_check <= now else at(view.next_check)}")
-    event = view.claude_code
-    if event is not None and not (view.error is not None and view.error.kind.announced):
-        # A failure Claude Code reported that the problem line does not already say.
-        # The kind is Claude Code's own word (from a hook's event file): shown safe and short.
-        lines.append(f"Claude Code's last turn ({at(event.at)}): {clean(event.describe())}")
+    said = claude_code_line(view, at)
+    if said is not None:
+        lines.append(said)
     return lines
+
+
+def claude_code_line(view: View, at: Clock = clock) -> str | None:
+    """A failure Claude Code reported, unless the problem line already says it (the refusal
+    that is the problem); beside any other problem (a sign-in's, a rate limit of ours) it is
+    news of its own."""
+    event = view.claude_code
+    if event is None or (
+        view.error is not None and view.error.kind == ErrorKind.OUT_OF_EXTRA_USAGE
+    ):
+        return None
+    # The kind is Claude Code's own word (from a hook's event file): shown safe and short.
+    return f"Claude Code's last turn ({at(event.at)}): {clean(event.describe())}"
 
 
 def status_lines(view: View, now: datetime) -> list[str]:
     """Human `status` output."""
     lines = summary_lines(view, now)
+    if view.usage is None:
+        # Without numbers the summary is empty; Claude Code's failure still counts.
+        said = claude_code_line(view)
+        if said is not None:
+            lines.append(said)
     if view.next_manual is not None:
         lines.append(f"Next manual refresh {clock(view.next_manual)} ({SPACED_OUT})")
     if view.error is not None:
