@@ -345,16 +345,37 @@ def status_lines(view: View, now: datetime) -> list[str]:
         said = claude_code_line(view)
         if said is not None:
             lines.append(said)
-    if view.next_manual is not None:
+    kind = view.error.kind if view.error is not None else None
+    # Only where a refresh can go at all: not while only a new sign-in helps, nor during a rate
+    # limit (its problem line says when the next try is).
+    can_refresh = kind is None or not (kind.needs_new_credentials or kind == ErrorKind.RATE_LIMITED)
+    if view.next_manual is not None and can_refresh:
         lines.append(f"Next manual refresh {clock(view.next_manual)} ({SPACED_OUT})")
     if view.error is not None:
-        lines.append(f"Problem: {error_line(view)}")
+        problem = error_line(view) or ""
+        lines.append(f"Problem: {problem}")
         # A stored message may come from a state file we did not write, the detail quotes the
         # server: both shown safe and short.
-        lines.append(f"  {clean(view.error.message, MESSAGE_MAX)}")
+        message = unsaid(clean(view.error.message, MESSAGE_MAX), problem)
+        if message:
+            lines.append(f"  {message}")
         if view.error.shown_detail:
             lines.append(f"  ({clean(view.error.shown_detail, MESSAGE_MAX)})")
     return lines
+
+
+def unsaid(message: str, headline_text: str) -> str:
+    """What `message` adds to the headline above it: "" when it only repeats it ("Rate limited
+    by the usage service."), the rest when it starts with it ("Not signed in to Claude Code: no
+    sign-in found in …" → "No sign-in found in …")."""
+    said = message.rstrip(". ")
+    if headline_text.startswith(said):
+        return ""
+    for separator in (": ", "; ", ". "):
+        head, sep, rest = message.partition(separator)
+        if sep and rest and headline_text.startswith(head):
+            return rest[0].upper() + rest[1:]
+    return message
 
 
 def not_shared_output(reason: str, as_json: bool, now: datetime) -> list[str]:
