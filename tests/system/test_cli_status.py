@@ -117,7 +117,7 @@ def test_human_for_a_flat_body(home: CliHome, fake: FakeUsageAPI) -> None:
     assert lines[0].startswith("5-hour session: 42 % · resets ")
     assert lines[1].startswith("Week (all models): 18 % · resets ")
     assert "Extra usage: off" in lines
-    assert any(line.startswith("Updated just now · from the API") for line in lines)
+    assert any(line.startswith("Updated just now · from the usage service") for line in lines)
     assert "stale" not in proc.stdout
     assert "Problem" not in proc.stdout
     assert fake.request_count == 1

@@ -387,7 +387,8 @@ def test_status_lines_show_windows_extra_source_and_problem() -> None:
     assert "14:30 (in 2 h 30 min)" in lines[0]
     assert lines[1].startswith("Week (all models): 18 %")
     assert "Extra usage: $20.50 of $50.00" in text
-    assert f"Numbers from {clock(NOW - timedelta(minutes=10))} (10 min old) · from the API" in text
+    from_ = clock(NOW - timedelta(minutes=10))
+    assert f"Numbers from {from_} (10 min old) · from the usage service" in text
     assert "(stale)" not in text
     assert "Problem: No connection to the usage service; retrying soon" in text
     assert "  Could not connect to the usage service." in lines

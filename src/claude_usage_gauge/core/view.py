@@ -200,9 +200,9 @@ def source_line(usage: Usage, now: datetime, *, stale: bool = False, at: Clock =
     """Where the numbers came from and when: "Updated 3 min ago" while they are fresh; once
     stale, the clock time they are from and their age ("just now" only for fresh numbers)."""
     origin = {
-        "statusline": "from Claude Code",
+        "statusline": "from Claude Code's status line",
         "claude_code": "from Claude Code's /usage",
-    }.get(usage.source, "from the API")
+    }.get(usage.source, "from the usage service")
     if not stale:
         return f"Updated {ago(usage.fetched_at, now)} · {origin}"
     age = duration(max(now - usage.fetched_at, timedelta(0)))
