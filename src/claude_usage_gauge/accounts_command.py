@@ -251,9 +251,11 @@ def accounts_command(
                 "environment names. 'accounts discover --add' lists and adds others."
             )
             return EXIT_OK
-        for account in resolve_accounts(paths, settings):
+        accounts = resolve_accounts(paths, settings)
+        width = max(len(account.name) for account in accounts)
+        for account in accounts:
             primary = "  (primary)" if account.primary else ""
-            _print(f"{account.name}  {account.home.config_dir}{primary}")
+            _print(f"{account.name:<{width}}  {account.home.config_dir}{primary}")
         return EXIT_OK
     return _discover(paths, settings, secret_store, add=add)
 
@@ -276,11 +278,23 @@ def accounts_lines(paths: AppPaths, settings: Settings, shown: Account) -> list[
     return lines
 
 
+def as_written(folder: str) -> str:
+    """`folder` as people write it in the settings file: `~/.claude-work` under the home (the
+    settings expand `~` back), else as it is."""
+    from claude_usage_gauge.account_settings import expand_home
+
+    home = expand_home("~").rstrip("/\\")
+    for separator in ("/", "\\"):
+        if len(home) > 1 and folder.startswith(home + separator):
+            return "~" + folder[len(home) :]
+    return folder
+
+
 def _discover(
     paths: AppPaths, settings: Settings, secret_store: SecretStore | None, *, add: bool
 ) -> int:
     from claude_usage_gauge.account_settings import append_accounts
-    from claude_usage_gauge.accounts import discover
+    from claude_usage_gauge.accounts import discover, resolve_accounts
     from claude_usage_gauge.core.settings import AccountSetting
 
     found = [
@@ -292,18 +306,23 @@ def _discover(
         )
         return EXIT_NOTHING
     missing = [f for f in found if f.configured_as is None and f.signed_in]
+    # With nothing configured, the installation the environment names is watched already.
+    watched = None if settings.accounts else resolve_accounts(paths, settings)[0].home.config_dir
     for item in found:
         state = f"configured as {item.configured_as}" if item.configured_as else "not configured"
+        if watched is not None and item.home.config_dir == watched:
+            state = "watched (nothing is configured, so this one is)"
         sign_in = f"signed in ({item.where})" if item.signed_in else item.where
         _print(f"{item.home.config_dir}: {sign_in}; {state}")
-    if not missing:
+    more = [f for f in missing if f.home.config_dir != watched]
+    if not more:
         return EXIT_OK
     if not add:
-        _print(f"Run 'claude-usage-gauge accounts discover --add' to watch {len(missing)} more.")
+        _print(f"Run 'claude-usage-gauge accounts discover --add' to watch {len(more)} more.")
         return EXIT_OK
     # `discover` lists the installation watched so far first: with nothing configured yet it
     # becomes the primary, which keeps the usual folders (and its history).
-    new = [AccountSetting(f.suggested_name, str(f.home.config_dir)) for f in missing]
+    new = [AccountSetting(f.suggested_name, as_written(str(f.home.config_dir))) for f in missing]
     try:
         append_accounts(paths.config_file, new)
     except ValueError as exc:
