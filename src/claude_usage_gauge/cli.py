@@ -151,7 +151,13 @@ def _parser() -> argparse.ArgumentParser:
     _account_option(creds_sub.add_parser("list", help="show backups"), inner=True)
 
     auto = sub.add_parser("autostart", help="start the tray at login")
-    auto.add_argument("action", choices=("enable", "disable", "status"))
+    auto_sub = auto.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for name, text in (
+        ("enable", "start the tray when you log in (this user only)"),
+        ("disable", "stop starting it at login"),
+        ("status", "say whether it starts at login, and how"),
+    ):
+        auto_sub.add_parser(name, help=text)
     return parser
 
 

@@ -569,6 +569,19 @@ def test_unauthorized_waits_for_new_credentials(
 # -- the command line ----------------------------------------------------------------------
 
 
+def test_autostart_help_says_what_each_action_does(home: CliHome) -> None:
+    proc = home.run("autostart", "--help")
+
+    assert proc.returncode == 0, proc.stderr
+    described = {
+        line.split()[0]
+        for line in proc.stdout.splitlines()
+        if line.startswith("    ") and len(line.split()) > 1
+    }
+    assert described == {"enable", "disable", "status"}, proc.stdout
+    assert "{enable,disable,status}" not in proc.stdout
+
+
 def test_wrong_command_line_exits_2(home: CliHome, fake: FakeUsageAPI) -> None:
     argvs = [
         ["status", "--bogus"],
