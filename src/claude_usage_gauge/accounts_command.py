@@ -128,7 +128,11 @@ def just_refreshed(outcome: Outcome, now: datetime) -> str | None:
         return None
     age = max(int((now - snapshot.fetched_at).total_seconds()), 0)
     why = f"the numbers are {age} s old (fresh: a refresh went out moments ago)"
-    return _not_sent(why, decision.at, now)
+    if decision.at is None:
+        return _not_sent(why, None, now)
+    # Seconds away: a clock time to the minute would name the minute it is now.
+    wait = max(int((decision.at - now).total_seconds() + 0.999), 1)
+    return f"No request was sent: {why}. The next one may go in {wait} s."
 
 
 def _not_sent(why: str, at: datetime | None, now: datetime) -> str:

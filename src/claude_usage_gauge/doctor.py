@@ -21,7 +21,7 @@ def report(
     paths: AppPaths, home: ClaudeHome, settings: Settings, secret_store: SecretStore | None
 ) -> list[str]:
     from claude_usage_gauge.core.guidance import headline, help_steps
-    from claude_usage_gauge.core.view import duration
+    from claude_usage_gauge.core.view import duration, unsaid
     from claude_usage_gauge.desktop.tray_backend import probe_backend
     from claude_usage_gauge.local_time import clock, stamp
     from claude_usage_gauge.refresh import Refresher, utc_now
@@ -108,8 +108,11 @@ def report(
         lines.append("  last error: Settings problem: the API base above is refused")
         lines += [f"    - {step}" for step in help_steps(problem.kind)]
     elif problem is not None:
-        lines.append(f"  last error: {headline(problem, lambda moment: clock(moment, now))}")
-        lines.append(f"    {problem.message}")
+        said = headline(problem, lambda moment: clock(moment, now))
+        lines.append(f"  last error: {said}")
+        message = unsaid(problem.message, said)  # only what the headline does not say
+        if message:
+            lines.append(f"    {message}")
         lines += [f"    - {step}" for step in help_steps(problem.kind)]
     else:
         lines.append("  last error: none")
