@@ -71,25 +71,30 @@ def account_status(
         return AccountStatus(account, build_view(state, now, settings), unshared)
     outcome = Refresher(store, settings, account.home, secret_store).refresh(manual=refresh)
     now = utc_now()
-    held = held_back(outcome, now) if refresh else None
+    held = held_back(outcome, now, settings) if refresh else None
     timed = held is not None and outcome.decision is not None and outcome.decision.at is not None
+    if refresh and held is None:
+        # Not held back by a limit: the numbers are fresh from a refresh moments ago; said, but
+        # the answer asked for is shown, so the exit stays 0.
+        held = just_refreshed(outcome, now)
     return AccountStatus(account, build_view(outcome.state, now, settings), None, held, timed)
 
 
 # What held a manual refresh back (the schedule's reasons), said to the person who asked.
 _HELD_BECAUSE = {
     "rate limited": "the server asked us to wait (rate limited)",
-    "hourly request budget used up": "this hour's requests are used up (so a loop cannot "
-    "get the account rate limited)",
     "waiting for new credentials": "the server refused this sign-in",
     "manual refresh just happened": "a refresh went out moments ago",
 }
 
 
-def held_back(outcome: Outcome, now: datetime) -> str | None:
+def held_back(outcome: Outcome, now: datetime, settings: Settings) -> str | None:
     """Why `status --refresh` sent no request and when the next may go; None when it sent one,
-    or when a refresh made moments ago (by another process, too) already brought its answer."""
-    from claude_usage_gauge.local_time import clock
+    or when a refresh made moments ago (by another process, too) already brought its answer
+    (`just_refreshed` says that)."""
+    from datetime import timedelta
+
+    from claude_usage_gauge.core.schedule import BUDGET_SPENT, budget_rule, hourly_budget
 
     decision = outcome.decision
     if outcome.requested or decision is None or decision.allows(now):
@@ -103,9 +108,39 @@ def held_back(outcome: Outcome, now: datetime) -> str | None:
     ):
         return None
     why = _HELD_BECAUSE.get(decision.reason, decision.reason)
+    if decision.reason == BUDGET_SPENT:
+        # The rule as it is (a bucket that refills), never "this hour is used up".
+        why = budget_rule(hourly_budget(timedelta(seconds=settings.poll_interval)))
+    return _not_sent(why, decision.at, now)
+
+
+def just_refreshed(outcome: Outcome, now: datetime) -> str | None:
+    """`status --refresh` within the spacing after a refresh (by any process) that brought
+    numbers: nothing was sent because these numbers are seconds old."""
+    decision, snapshot = outcome.decision, outcome.state.snapshot
+    if (
+        outcome.requested
+        or decision is None
+        or decision.allows(now)
+        or decision.reason != "manual refresh just happened"
+        or snapshot is None
+    ):
+        return None
+    age = max(int((now - snapshot.fetched_at).total_seconds()), 0)
+    why = f"the numbers are {age} s old (fresh: a refresh went out moments ago)"
     if decision.at is None:
+        return _not_sent(why, None, now)
+    # Seconds away: a clock time to the minute would name the minute it is now.
+    wait = max(int((decision.at - now).total_seconds() + 0.999), 1)
+    return f"No request was sent: {why}. The next one may go in {wait} s."
+
+
+def _not_sent(why: str, at: datetime | None, now: datetime) -> str:
+    from claude_usage_gauge.local_time import clock
+
+    if at is None:
         return f"No request was sent: {why}. The next one goes once you sign in again."
-    return f"No request was sent: {why}. The next one may go at {clock(decision.at, now)}."
+    return f"No request was sent: {why}. The next one may go at {clock(at, now)}."
 
 
 def status_command(
@@ -220,9 +255,11 @@ def accounts_command(
                 "environment names. 'accounts discover --add' lists and adds others."
             )
             return EXIT_OK
-        for account in resolve_accounts(paths, settings):
+        accounts = resolve_accounts(paths, settings)
+        width = max(len(account.name) for account in accounts)
+        for account in accounts:
             primary = "  (primary)" if account.primary else ""
-            _print(f"{account.name}  {account.home.config_dir}{primary}")
+            _print(f"{account.name:<{width}}  {account.home.config_dir}{primary}")
         return EXIT_OK
     return _discover(paths, settings, secret_store, add=add)
 
@@ -245,11 +282,23 @@ def accounts_lines(paths: AppPaths, settings: Settings, shown: Account) -> list[
     return lines
 
 
+def as_written(folder: str) -> str:
+    """`folder` as people write it in the settings file: `~/.claude-work` under the home (the
+    settings expand `~` back), else as it is."""
+    from claude_usage_gauge.account_settings import expand_home
+
+    home = expand_home("~").rstrip("/\\")
+    for separator in ("/", "\\"):
+        if len(home) > 1 and folder.startswith(home + separator):
+            return "~" + folder[len(home) :]
+    return folder
+
+
 def _discover(
     paths: AppPaths, settings: Settings, secret_store: SecretStore | None, *, add: bool
 ) -> int:
     from claude_usage_gauge.account_settings import append_accounts
-    from claude_usage_gauge.accounts import discover
+    from claude_usage_gauge.accounts import discover, resolve_accounts
     from claude_usage_gauge.core.settings import AccountSetting
 
     found = [
@@ -261,18 +310,23 @@ def _discover(
         )
         return EXIT_NOTHING
     missing = [f for f in found if f.configured_as is None and f.signed_in]
+    # With nothing configured, the installation the environment names is watched already.
+    watched = None if settings.accounts else resolve_accounts(paths, settings)[0].home.config_dir
     for item in found:
         state = f"configured as {item.configured_as}" if item.configured_as else "not configured"
+        if watched is not None and item.home.config_dir == watched:
+            state = "watched (nothing is configured, so this one is)"
         sign_in = f"signed in ({item.where})" if item.signed_in else item.where
         _print(f"{item.home.config_dir}: {sign_in}; {state}")
-    if not missing:
+    more = [f for f in missing if f.home.config_dir != watched]
+    if not more:
         return EXIT_OK
     if not add:
-        _print(f"Run 'claude-usage-gauge accounts discover --add' to watch {len(missing)} more.")
+        _print(f"Run 'claude-usage-gauge accounts discover --add' to watch {len(more)} more.")
         return EXIT_OK
     # `discover` lists the installation watched so far first: with nothing configured yet it
     # becomes the primary, which keeps the usual folders (and its history).
-    new = [AccountSetting(f.suggested_name, str(f.home.config_dir)) for f in missing]
+    new = [AccountSetting(f.suggested_name, as_written(str(f.home.config_dir))) for f in missing]
     try:
         append_accounts(paths.config_file, new)
     except ValueError as exc:

@@ -13,8 +13,7 @@ from datetime import datetime
 
 from claude_usage_gauge import __version__
 from claude_usage_gauge.core.errors import UsageError
-from claude_usage_gauge.core.guidance import clock
-from claude_usage_gauge.core.report import ReportFacts, build_report, without_home
+from claude_usage_gauge.core.report import ReportFacts, build_report, utc, without_home
 from claude_usage_gauge.core.schedule import Decision
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.core.state import State
@@ -35,12 +34,12 @@ _CLIPBOARDS = {
 
 
 def decision_words(decision: Decision, now: datetime) -> str:
-    """The schedule's answer for people: 'now (due)', '14:35 (rate limited)', …"""
+    """The schedule's answer for the report: 'now (due)', '… 14:35:00 UTC (rate limited)', …"""
     if decision.allows(now):
         return f"now ({decision.reason})"
     if decision.at is None:
         return f"when the credentials change ({decision.reason})"
-    return f"{clock(decision.at)} ({decision.reason})"
+    return f"{utc(decision.at)} ({decision.reason})"
 
 
 def gather_report(

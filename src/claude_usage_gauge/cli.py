@@ -56,7 +56,8 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=(
             "exit status:\n"
-            "  0  usage shown\n"
+            "  0  usage shown (also when --refresh sent nothing because the numbers are seconds\n"
+            "     old from a refresh moments ago; stderr says so)\n"
             "  1  no usage to show (not signed in, nothing fetched yet, state folder unusable)\n"
             "  2  wrong command line, or an --account that names no account\n"
             "  3  --refresh sent no request: the server's rate limit or this hour's request\n"
@@ -150,7 +151,13 @@ def _parser() -> argparse.ArgumentParser:
     _account_option(creds_sub.add_parser("list", help="show backups"), inner=True)
 
     auto = sub.add_parser("autostart", help="start the tray at login")
-    auto.add_argument("action", choices=("enable", "disable", "status"))
+    auto_sub = auto.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for name, text in (
+        ("enable", "start the tray when you log in (this user only)"),
+        ("disable", "stop starting it at login"),
+        ("status", "say whether it starts at login, and how"),
+    ):
+        auto_sub.add_parser(name, help=text)
     return parser
 
 

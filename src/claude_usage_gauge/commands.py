@@ -199,8 +199,6 @@ def _credentials(account: Account, action: str, yes: bool) -> int:
     paths = account.paths
     store = _secret_store()
     if action == "list":
-        from claude_usage_gauge.local_time import stamp
-
         backups = list_backups(paths.backups_dir, store)
         if not backups:
             # An empty list is an answer, not a failure: exit 0.
@@ -208,7 +206,8 @@ def _credentials(account: Account, action: str, yes: bool) -> int:
             _print(f"They would be in {paths.backups_dir}")
             return EXIT_OK
         for backup in backups:  # newest first: the one `restore` puts back
-            _print(f"{stamp(backup.created_at)}  {backup.contents}")
+            # Named as reset and restore name it (local time to the second, its zone).
+            _print(backup.label)
         return EXIT_OK
     try:
         if action == "reset":

@@ -21,7 +21,7 @@ def report(
     paths: AppPaths, home: ClaudeHome, settings: Settings, secret_store: SecretStore | None
 ) -> list[str]:
     from claude_usage_gauge.core.guidance import headline, help_steps
-    from claude_usage_gauge.core.view import duration
+    from claude_usage_gauge.core.view import duration, unsaid
     from claude_usage_gauge.desktop.tray_backend import probe_backend
     from claude_usage_gauge.local_time import clock, stamp
     from claude_usage_gauge.refresh import Refresher, utc_now
@@ -108,11 +108,24 @@ def report(
         lines.append("  last error: Settings problem: the API base above is refused")
         lines += [f"    - {step}" for step in help_steps(problem.kind)]
     elif problem is not None:
-        lines.append(f"  last error: {headline(problem)}")
-        lines.append(f"    {problem.message}")
+        said = headline(problem, lambda moment: clock(moment, now))
+        lines.append(f"  last error: {said}")
+        message = unsaid(problem.message, said)  # only what the headline does not say
+        if message:
+            lines.append(f"    {message}")
         lines += [f"    - {step}" for step in help_steps(problem.kind)]
     else:
         lines.append("  last error: none")
+    event = state.claude_code_event
+    if event is not None:
+        # Claude Code's own failure (its hook told us): not an error of ours, but what support
+        # asks about, with the id of Claude Code's refused request.
+        lines.append(
+            f"  Claude Code: {clean(event.describe())} at {clock(event.at, now)}, "
+            f"request id {clean(event.request_id) if event.request_id else '(none given)'}"
+        )
+        if event.out_of_extra_usage and (problem is None or problem.kind.found_locally):
+            lines += [f"    - {step}" for step in help_steps(ErrorKind.OUT_OF_EXTRA_USAGE)]
     # Request ids are what support asks for; failures especially.
     for record in state.request_log[-3:]:
         retry = f", retry after {clock(record.retry_at, now)}" if record.retry_at else ""

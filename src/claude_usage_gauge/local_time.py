@@ -8,12 +8,9 @@ the system has one ("CET", "EST", "UTC"), else the offset ("UTC+05:30"; some zon
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 
-from claude_usage_gauge.core.values import local_clock
-
-_SHORT_NAME = re.compile(r"[A-Za-z]{2,6}")
+from claude_usage_gauge.core.values import local_clock, zone_name
 
 
 def _local(moment: datetime) -> datetime | None:
@@ -23,20 +20,9 @@ def _local(moment: datetime) -> datetime | None:
         return None
 
 
-def _offset(offset: timedelta) -> str:
-    minutes = int(offset.total_seconds()) // 60
-    sign = "+" if minutes >= 0 else "-"
-    hours, minutes = divmod(abs(minutes), 60)
-    return f"UTC{sign}{hours:02d}" + (f":{minutes:02d}" if minutes else "")
-
-
 def zone(local: datetime) -> str:
     """The short name of `local`'s zone, or its offset from UTC."""
-    name = local.tzname()
-    if name is not None and _SHORT_NAME.fullmatch(name):
-        return name
-    offset = local.utcoffset()
-    return _offset(offset) if offset is not None else "UTC"
+    return zone_name(local)
 
 
 def stamp(moment: datetime, *, seconds: bool = False) -> str:

@@ -167,7 +167,9 @@ def test_one_account_rate_limited_does_not_hold_back_the_other(
         "personal: No request was sent: the server asked us to wait (rate limited). "
         "The next one may go at "
     )
-    assert proc.stderr.count("\n") == 1
+    # ...and work's says why nothing went for it: its numbers are seconds old.
+    assert proc.stderr.splitlines()[1].startswith("work: No request was sent: the numbers are ")
+    assert proc.stderr.count("\n") == 2
     assert percents(_account(both, "work")) == {"five_hour": 35.0, "seven_day": 41.0}
     assert fake.requests_with_token(TOKEN) == 1
     # Never a token sent for the other account, and nothing but the two.
@@ -286,7 +288,11 @@ def test_discover_lists_sign_ins_and_adds_them_keeping_the_file(
     assert f"{home.claude_dir}: signed in" in proc.stdout
     assert f"{home.work_dir}: signed in" in proc.stdout
     assert ".claude-empty" not in proc.stdout
-    assert "--add" in proc.stdout
+    # ~/.claude is watched already (nothing configured): one more to watch, not two.
+    assert f"{home.claude_dir}: signed in ({home.claude_dir / '.credentials.json'}); watched" in (
+        proc.stdout
+    )
+    assert "--add' to watch 1 more." in proc.stdout
     assert home.config_file.read_bytes() == before
 
     added = home.run("accounts", "discover", "--add")
@@ -297,14 +303,16 @@ def test_discover_lists_sign_ins_and_adds_them_keeping_the_file(
     import tomllib
 
     tables = tomllib.loads(after.decode())["accounts"]
+    # Written as people write them: from the home, which the settings expand back.
     assert tables == [
-        {"name": "default", "config_dir": str(home.claude_dir)},
-        {"name": "work", "config_dir": str(home.work_dir)},
+        {"name": "default", "config_dir": "~/.claude"},
+        {"name": "work", "config_dir": f"~/{home.work_dir.name}"},
     ]
     listed = home.run("accounts", "list")
+    # Lined up in columns.
     assert listed.stdout.splitlines() == [
         f"default  {home.claude_dir}  (primary)",
-        f"work  {home.work_dir}",
+        f"work     {home.work_dir}",
     ]
     # Once more: nothing missing, nothing written.
     again = home.run("accounts", "discover", "--add")

@@ -45,8 +45,11 @@ def test_past_the_budget_a_manual_refresh_waits_and_says_until_when(tmp_path: Pa
         assert refused.returncode == 3  # no request sent: documented in `status --help`
         assert api.request_count == 0
         assert "5-hour session: 42 %" in refused.stdout  # the stored numbers still show
+        assert re.search(r"^Next manual refresh \d\d:\d\d \(spaced out\)$", refused.stdout, re.M)
+        assert "hourly" not in refused.stdout + refused.stderr  # no "this hour is used up"
         stated = re.fullmatch(
-            r"No request was sent: this hour's requests are used up \(.*\)\. "
+            r"No request was sent: manual refreshes are spaced out \(5 back to back, then about "
+            r"one every 2\.5 min\)\. "
             r"The next one may go at (\d\d):(\d\d) IST\.\n",
             refused.stderr,
         )

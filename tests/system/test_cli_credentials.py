@@ -226,7 +226,7 @@ def test_reset_list_restore_round_trip(home: CliHome, fake: FakeUsageAPI) -> Non
     listed = home.run("credentials", "list")
     assert listed.returncode == 0
     (line,) = listed.stdout.splitlines()
-    assert line.endswith("  (file)")
+    assert line.endswith(" (file)")
 
     # Signed out now: status says so and asks nobody.
     signed_out, data = home.status_json()
@@ -337,12 +337,14 @@ def test_list_shows_one_local_time_with_its_zone(home: CliHome, zone: str, name:
 
     assert listed.returncode == 0, listed.stderr
     (line,) = listed.stdout.splitlines()
-    match = re.fullmatch(rf"(\d{{4}}-\d\d-\d\d \d\d:\d\d) ({name})  \(file\)", line)
+    match = re.fullmatch(rf"(\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d) ({name}) \(file\)", line)
     assert match is not None, line
+    # One format: the list names the backup exactly as the reset did.
+    assert reset.stdout.splitlines()[0] == f"Moved to backup: {line}"
     # The backup's own name holds its UTC time: the line is that moment in the named zone.
     made = datetime.strptime(backup.name[len("credentials-") :][:15], "%Y%m%dT%H%M%S")
     expected = made.replace(tzinfo=UTC).astimezone(ZoneInfo(zone))
-    assert match[1] == f"{expected:%Y-%m-%d %H:%M}"
+    assert match[1] == f"{expected:%Y-%m-%d %H:%M:%S}"
     assert "UTC" not in line or zone == "America/Sao_Paulo"  # one timestamp, not two
     home.assert_clean(listed)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI, rate_limited
+from claude_usage_gauge.testing.fake_api import ok as ok_reply
 from tests.support.cli_home import SECOND_TOKEN, TOKEN, TOKEN_HEAD, CliHome
 
 FROM_ENV = "from CLAUDE_USAGE_GAUGE_API_BASE, which wins over the settings file"
@@ -97,10 +98,33 @@ def test_doctor_explains_an_unusable_sign_in(home: CliHome, fake: FakeUsageAPI) 
     assert _line(out, "token:") == f"token: {TOKEN_HEAD}…({len(SECOND_TOKEN)} chars)"
     assert _line(out, "expired:")
     assert _line(out, "scopes:") == "scopes: (not listed)"
-    assert _line(out, "usable:").startswith("usable: no — Claude Code's sign-in expired")
+    assert _line(out, "usable:").startswith("usable: no — Claude Code's sign-in expired at")
     assert _line(out, "note:").startswith("note: CLAUDE_CODE_OAUTH_TOKEN is set")
-    assert _line(out, "last error:").startswith("last error: Sign-in expired")
+    assert _line(out, "last error:").startswith("last error: Sign-in due for renewal")
     assert fake.request_count == 0
+    home.assert_clean(status, doctor)
+
+
+def test_a_sign_in_in_its_last_minutes_is_not_called_expired(
+    home: CliHome, fake: FakeUsageAPI
+) -> None:
+    """Not used in its last minutes (Claude Code is about to renew it), but still valid: the
+    words say when it expires, never that it did; the numbers already stored still show."""
+    assert home.run("status").returncode == 0  # numbers stored while the sign-in was fine
+    home.write_credentials(expires_in=timedelta(minutes=3))
+
+    status = home.run("status")
+    doctor = home.run("doctor")
+
+    assert "expired" not in status.stdout + doctor.stdout
+    assert "5-hour session: 42 %" in status.stdout
+    assert "Claude Code's sign-in expires at " in status.stdout
+    assert "renews it when you next use it" in status.stdout
+    assert "(in 2 min)" in _line(doctor.stdout, "expires:")
+    assert _line(doctor.stdout, "usable:").startswith(
+        "usable: no — Claude Code's sign-in expires at "
+    )
+    assert fake.request_count == 1
     home.assert_clean(status, doctor)
 
 
@@ -135,6 +159,28 @@ def test_request_ids_reach_doctor_and_the_report_which_names_no_path(
     assert str(home.root) not in text
     assert "Next request: " in text
     home.assert_clean(doctor, report)
+
+
+def test_every_time_in_the_report_is_utc_and_doctor_names_the_zone(
+    home: CliHome, fake: FakeUsageAPI
+) -> None:
+    """In a zone away from UTC the report still says every moment in UTC (maintainers read it
+    so); plain doctor names the local zone on the problem's next try as on its other times."""
+    home.env["TZ"] = "Asia/Kolkata"  # +05:30: a local clock time is never the UTC one
+    fake.script([ok_reply(), rate_limited("600")])
+    assert home.run("status").returncode == 0
+    home.run("status", "--refresh")  # meets the 429
+
+    report = home.run("doctor", "--report")
+    doctor = home.run("doctor")
+
+    text = report.stdout
+    for said in ("Numbers from ", "next try ", "Next request: "):
+        assert said in text
+    in_utc = re.sub(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC", "", text)
+    assert re.findall(r"\d{1,2}:\d{2}", in_utc) == [], text
+    assert re.search(r"next try \d{2}:\d{2} IST$", _line(doctor.stdout, "last error:"))
+    home.assert_clean(report, doctor)
 
 
 def test_the_report_of_a_signed_out_home_names_no_user(tmp_path: Path, fake: FakeUsageAPI) -> None:

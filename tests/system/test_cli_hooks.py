@@ -149,6 +149,34 @@ def test_the_refusal_shows_beside_the_plans_numbers_until_a_turn_succeeds(
     home.assert_clean(proc)
 
 
+def test_doctor_and_a_signed_out_status_show_the_refusal(home: CliHome) -> None:
+    """Doctor's "last error" is ours; Claude Code's refusal gets its own line with its request
+    id. Signed out, `status` still says Claude Code was refused, numbers stored or not."""
+    assert home.run("hooks", "install").returncode == 0
+    home.status_json()
+    run_hook(home, hook_input())
+
+    doctor = home.run("doctor")
+    home.remove_credentials()
+    signed_out = home.run("status")
+    empty = home.clone(home.root.parent / "empty", home.api_base)
+    empty.state_file.unlink()  # no numbers stored at all
+    nothing = empty.run("status")
+
+    claude_code = [line.strip() for line in doctor.stdout.splitlines() if "Claude Code:" in line]
+    assert len(claude_code) == 1, doctor.stdout
+    assert claude_code[0].startswith("Claude Code: out of extra usage at ")
+    assert claude_code[0].endswith("request id req_011CXyZAbCdEfGhIjKlMnOp")
+    for proc in (signed_out, nothing):
+        assert "Problem: Not signed in to Claude Code" in proc.stdout
+        assert "Claude Code's last turn (" in proc.stdout
+        assert "out of extra usage" in proc.stdout
+    assert nothing.returncode == 1
+    assert "5-hour" not in nothing.stdout
+    home.assert_clean(doctor, signed_out)
+    empty.assert_clean(nothing)
+
+
 def test_a_new_sign_in_ends_the_refusal(home: CliHome) -> None:
     assert home.run("hooks", "install").returncode == 0
     run_hook(home, hook_input())

@@ -8,6 +8,7 @@ server is asked as seldom as possible.
 from __future__ import annotations
 
 import email.utils
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -116,7 +117,7 @@ def test_human_for_a_flat_body(home: CliHome, fake: FakeUsageAPI) -> None:
     assert lines[0].startswith("5-hour session: 42 % · resets ")
     assert lines[1].startswith("Week (all models): 18 % · resets ")
     assert "Extra usage: off" in lines
-    assert any(line.startswith("Updated just now · from the API") for line in lines)
+    assert any(line.startswith("Updated just now · from the usage service") for line in lines)
     assert "stale" not in proc.stdout
     assert "Problem" not in proc.stdout
     assert fake.request_count == 1
@@ -444,10 +445,17 @@ def test_fresh_store_answers_without_a_request(home: CliHome, fake: FakeUsageAPI
     assert fake.request_count == 2
     assert percents(data3) == {"five_hour": 60.0, "seven_day": 25.0}
 
-    # Manual refreshes are spaced 10 s apart, whoever asks.
+    # Manual refreshes are spaced 10 s apart, whoever asks: the second says why it sent nothing
+    # (its numbers are seconds old, so still exit 0: what was asked for is shown).
     fourth, data4 = home.status_json("--refresh")
     assert fake.request_count == 2
     assert data4["fetched_at"] == data3["fetched_at"]
+    assert re.fullmatch(
+        r"No request was sent: the numbers are \d s old \(fresh: a refresh went out moments "
+        r"ago\)\. The next one may go in (10|[1-9]) s\.\n",
+        fourth.stderr,
+    ), fourth.stderr
+    assert first.stderr == third.stderr == ""
     for proc in (first, second, third, fourth):
         assert proc.returncode == 0
     home.assert_clean(first, second, third, fourth)
@@ -559,6 +567,19 @@ def test_unauthorized_waits_for_new_credentials(
 
 
 # -- the command line ----------------------------------------------------------------------
+
+
+def test_autostart_help_says_what_each_action_does(home: CliHome) -> None:
+    proc = home.run("autostart", "--help")
+
+    assert proc.returncode == 0, proc.stderr
+    described = {
+        line.split()[0]
+        for line in proc.stdout.splitlines()
+        if line.startswith("    ") and len(line.split()) > 1
+    }
+    assert described == {"enable", "disable", "status"}, proc.stdout
+    assert "{enable,disable,status}" not in proc.stdout
 
 
 def test_wrong_command_line_exits_2(home: CliHome, fake: FakeUsageAPI) -> None:

@@ -224,7 +224,8 @@ def test_a_terminal_that_cannot_encode_gets_every_line(tmp_path: Path, name: str
         assert "unexpected error" not in text
         assert "Traceback" not in text
     assert (
-        "Updated just now - from the API" in status or "Updated just now · from the API" in status
+        "Updated just now - from the usage service" in status
+        or "Updated just now · from the usage service" in status
     )
     assert "Tray" in doctor  # the last section: doctor got to the end
     assert json.loads(as_json) == utf8  # --json: the same values, written as escapes

@@ -103,6 +103,21 @@ def test_the_time_zone_of_the_reader_is_used() -> None:
     assert "resets Tue 21:00" in " ".join(parse(plus_two).text)
 
 
+def test_the_page_names_the_zone_of_its_times() -> None:
+    """Read later or elsewhere, the page's clock times need their zone: "Made … CET"."""
+    from zoneinfo import ZoneInfo
+
+    berlin = " ".join(parse(history_page(usage_week(NOW), NOW, tz=ZoneInfo("Europe/Berlin"))).text)
+    india = " ".join(parse(history_page(usage_week(NOW), NOW, tz=ZoneInfo("Asia/Kolkata"))).text)
+    plus_two = " ".join(
+        parse(history_page(usage_week(NOW), NOW, tz=timezone(timedelta(hours=2)))).text
+    )
+
+    assert "Made Tue 10 Mar 2026, 16:20 CET by" in berlin
+    assert "Made Tue 10 Mar 2026, 20:50 IST by" in india
+    assert "Made Tue 10 Mar 2026, 17:20 UTC+02 by" in plus_two
+
+
 def test_gaps_break_the_line() -> None:
     tags = parse(week_page())
     week_runs = [a for t, a in tags.tags if t == "polyline" and a.get("class") == "use"]

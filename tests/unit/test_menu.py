@@ -148,17 +148,30 @@ def test_no_pace_line_without_a_climb() -> None:
     assert not has(menu, "At this pace")
 
 
+def joined(entries: tuple[Entry, ...], prefix: str) -> str:
+    """The line that starts with `prefix`, with its continuation rows put back together."""
+    said = texts(entries)
+    start = next(i for i, text in enumerate(said) if text.startswith(prefix))
+    parts = [said[start]]
+    for text in said[start + 1 :]:
+        if not text.startswith(CONTINUATION):
+            break
+        parts.append(text.strip())
+    return " ".join(parts)
+
+
 @pytest.mark.parametrize(
-    ("source", "origin"), [("api", "from the API"), ("statusline", "from Claude Code")]
+    ("source", "origin"),
+    [("api", "from the usage service"), ("statusline", "from Claude Code's status line")],
 )
 def test_updated_line_names_the_source(source: Source, origin: str) -> None:
     data = usage(source=source, fetched_at=NOW - timedelta(minutes=3))
     menu = build_menu(view(data), NOW, CONTEXT)
-    assert entry(menu, "Updated").text == f"Updated 3 min ago · {origin}"
+    assert joined(menu, "Updated") == f"Updated 3 min ago · {origin}"
     # Stale numbers say when they are from and how old, never "updated" or "just now".
     stale = build_menu(view(data, stale=True), NOW, CONTEXT)
     assert not has(stale, "Updated")
-    from_line = entry(stale, "Numbers from").text
+    from_line = joined(stale, "Numbers from")
     assert from_line == f"Numbers from {clock(NOW - timedelta(minutes=3))} (3 min old) · {origin}"
     just = usage(source=source, fetched_at=NOW - timedelta(seconds=20))
     assert "just now" not in " ".join(texts(build_menu(view(just, stale=True), NOW, CONTEXT)))
@@ -346,7 +359,7 @@ def test_the_menu_says_when_the_next_check_and_the_next_manual_refresh_are() -> 
     assert entry(menu, "Next check").text == f"Next check {clock(NOW + timedelta(minutes=15))}"
     refresh = entry(menu, "Refresh now")
     assert refresh.text == (
-        f"Refresh now — possible at {clock(NOW + timedelta(minutes=2))} (hourly limit)"
+        f"Refresh now — possible at {clock(NOW + timedelta(minutes=2))} (spaced out)"
     )
     assert refresh.action == "refresh"
     assert not refresh.enabled  # a click would do nothing: the row says why instead
@@ -403,7 +416,7 @@ def test_with_the_hourly_budget_spent_refresh_says_until_when() -> None:
         state = state.with_request(NOW - timedelta(seconds=seconds))
     refresh = entry(built(state), "Refresh now")
     assert refresh.text.startswith("Refresh now — possible at ")
-    assert refresh.text.endswith("(hourly limit)")
+    assert refresh.text.endswith("(spaced out)")
     assert not refresh.enabled
 
 

@@ -671,3 +671,14 @@ def test_a_loop_is_spread_out_and_never_leaves_the_numbers_old_for_long() -> Non
         assert len([t for t in sent if start <= t < start + REQUEST_WINDOW]) <= budget + BURST
     gaps = [b - a for a, b in itertools.pairwise(sent)]
     assert max(gaps) <= REQUEST_WINDOW / budget + timedelta(seconds=10)
+
+
+def test_the_budget_is_worded_as_the_rule_it_is() -> None:
+    """A bucket that refills, not an hour used up: the words name the burst and the refill."""
+    from claude_usage_gauge.core.schedule import budget_rule
+
+    assert budget_rule(hourly_budget(timedelta(minutes=3))) == (
+        "manual refreshes are spaced out (5 back to back, then about one every 2.5 min)"
+    )
+    assert budget_rule(hourly_budget(timedelta(minutes=5))).endswith("about one every 3.8 min)")
+    assert budget_rule(hourly_budget(timedelta(seconds=10))).endswith("about one every 10 s)")

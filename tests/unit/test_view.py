@@ -387,10 +387,47 @@ def test_status_lines_show_windows_extra_source_and_problem() -> None:
     assert "14:30 (in 2 h 30 min)" in lines[0]
     assert lines[1].startswith("Week (all models): 18 %")
     assert "Extra usage: $20.50 of $50.00" in text
-    assert f"Numbers from {clock(NOW - timedelta(minutes=10))} (10 min old) · from the API" in text
+    from_ = clock(NOW - timedelta(minutes=10))
+    assert f"Numbers from {from_} (10 min old) · from the usage service" in text
     assert "(stale)" not in text
     assert "Problem: No connection to the usage service; retrying soon" in text
     assert "  Could not connect to the usage service." in lines
+
+
+def test_status_says_a_problem_once() -> None:
+    """The message line is left out when the headline already says it, and only what it adds
+    is shown when it starts with the headline's words."""
+    usage = usage_at(NOW - timedelta(minutes=10))
+    limited = Problem(
+        ErrorKind.RATE_LIMITED, "Rate limited by the usage service.", NOW + timedelta(minutes=5)
+    )
+    signed_out = Problem(
+        ErrorKind.NO_CREDENTIALS, "Not signed in to Claude Code: no sign-in found in ~/x."
+    )
+
+    lines = status_lines(build_view(state_with(usage, limited, NOW), NOW, SETTINGS), NOW)
+    out = status_lines(build_view(state_with(None, signed_out, NOW), NOW, SETTINGS), NOW)
+
+    next_try = clock(NOW + timedelta(minutes=5))
+    assert f"Problem: Rate limited by the usage service; next try {next_try}" in lines
+    assert not any(line.strip() == "Rate limited by the usage service." for line in lines)
+    assert out == ["Problem: Not signed in to Claude Code", "  No sign-in found in ~/x."]
+
+
+def test_no_next_manual_refresh_where_no_refresh_can_go() -> None:
+    """Signed out or rate limited, the budget's time would promise a refresh that cannot go."""
+    usage = usage_at(NOW - timedelta(minutes=1))
+    spent = tuple(NOW - timedelta(seconds=s) for s in range(10, 70, 10))
+    signed_out = Problem(ErrorKind.NO_CREDENTIALS, "Not signed in to Claude Code.")
+    fine = replace(state_with(usage), requests=spent)
+    out = replace(state_with(usage, signed_out, NOW), requests=spent)
+
+    shown = status_lines(build_view(fine, NOW, SETTINGS), NOW)
+    hidden = status_lines(build_view(out, NOW, SETTINGS), NOW)
+
+    assert any(line.startswith("Next manual refresh ") for line in shown), shown
+    assert any(line.endswith("(spaced out)") for line in shown)
+    assert not any(line.startswith("Next manual refresh") for line in hidden), hidden
 
 
 @pytest.mark.parametrize(

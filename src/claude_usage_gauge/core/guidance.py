@@ -6,12 +6,17 @@ Every sentence answers two questions: what happened, and what happens next (or w
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import datetime
 
 from claude_usage_gauge.core.errors import ErrorKind, Problem
 from claude_usage_gauge.core.values import local_clock
 
 USAGE_PAGE = "https://claude.ai/settings/usage"
+
+# How a line names a moment: the menu's bare local clock by default; `doctor` adds the zone,
+# the bug report says UTC (see core/report.py).
+Clock = Callable[[datetime], str]
 
 
 def clock(moment: datetime) -> str:
@@ -24,15 +29,16 @@ def clock(moment: datetime) -> str:
     return text if text is not None else moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def headline(problem: Problem) -> str:
+def headline(problem: Problem, at: Clock = clock) -> str:
     """One short line for a menu or a tooltip: the problem and what happens next."""
     kind = problem.kind
     if kind == ErrorKind.RATE_LIMITED:
         if problem.retry_at is not None:
-            return f"Rate limited by the usage service; next try {clock(problem.retry_at)}"
+            return f"Rate limited by the usage service; next try {at(problem.retry_at)}"
         return "Rate limited by the usage service; trying again later"
     if kind == ErrorKind.TOKEN_EXPIRED:
-        return "Sign-in expired; open Claude Code and it will refresh"
+        # Also in the sign-in's last minutes (not used then), so no "expired" here.
+        return "Sign-in due for renewal; using Claude Code renews it"
     if kind == ErrorKind.NO_CREDENTIALS:
         return "Not signed in to Claude Code"
     if kind == ErrorKind.BAD_CREDENTIALS:
@@ -43,7 +49,7 @@ def headline(problem: Problem) -> str:
         return "Sign-in refused by the usage service; sign in again"
     if kind == ErrorKind.OUT_OF_EXTRA_USAGE:
         return "Claude Code is refused: out of extra usage; see Sign-in help"
-    retry = f"next try {clock(problem.retry_at)}" if problem.retry_at else "retrying soon"
+    retry = f"next try {at(problem.retry_at)}" if problem.retry_at else "retrying soon"
     if kind == ErrorKind.SERVER_ERROR:
         return f"The usage service has a problem; {retry}"
     if kind == ErrorKind.NETWORK:

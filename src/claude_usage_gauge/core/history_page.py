@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, tzinfo
 from claude_usage_gauge.core.pace import pace_rate, pace_reach
 from claude_usage_gauge.core.state import HistoryPoint, State
 from claude_usage_gauge.core.usage import WINDOW_KINDS, Window, apply_resets, window_order
+from claude_usage_gauge.core.values import zone_name
 from claude_usage_gauge.core.window_ids import SEVEN_DAY
 
 _Localizer = Callable[[datetime], datetime]
@@ -87,7 +88,9 @@ def history_page(
     windows = _windows(state, now)
     sections = [_section(w, state, now, thresholds, local) for w in windows]
     body = "\n".join(sections) or '<p class="muted">No usage recorded yet.</p>'
-    made = local(now).strftime("%a %d %b %Y, %H:%M")
+    # The page may be read elsewhere or later: its times are in the zone named here.
+    made_at = local(now)
+    made = f"{made_at.strftime('%a %d %b %Y, %H:%M')} {zone_name(made_at)}"
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>

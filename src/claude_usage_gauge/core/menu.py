@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from claude_usage_gauge.core.errors import ErrorKind
 from claude_usage_gauge.core.guidance import USAGE_PAGE, clock, help_steps
-from claude_usage_gauge.core.schedule import BUDGET_SPENT, Decision
+from claude_usage_gauge.core.schedule import BUDGET_SPENT, SPACED_OUT, Decision
 from claude_usage_gauge.core.text import CONTINUATION, MESSAGE_MAX, ROW_MAX, clean, wrap
 from claude_usage_gauge.core.view import (
     View,
@@ -137,7 +137,7 @@ def refresh_entry(view: View, now: datetime) -> Entry:
     when = "in under a minute" if wait < timedelta(minutes=1) else f"at {clock(decision.at)}"
     why = {
         "rate limited": " (rate limit)",
-        BUDGET_SPENT: " (hourly limit)",
+        BUDGET_SPENT: f" ({SPACED_OUT})",
     }.get(decision.reason, "")
     return Entry(f"Refresh now — possible {when}{why}", action="refresh", enabled=False)
 

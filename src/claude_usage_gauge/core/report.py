@@ -67,12 +67,13 @@ def build_report(
                 f"  {window.id}: {window.percent:g} %, resets {utc(window.resets_at)}"
                 + (f" (as of {utc(window.as_of)})" if window.as_of else "")
             )
-        lines += [f"  {line}" for line in summary_lines(view, now)[len(view.windows) :]]
+        lines += [f"  {line}" for line in summary_lines(view, now, utc)[len(view.windows) :]]
     lines += ["", "Problem"]
     if view.error is None:
         lines.append("  none")
     else:
-        lines.append(f"  {view.error.kind.value} since {utc(view.error_at)}: {error_line(view)}")
+        since = f"{view.error.kind.value} since {utc(view.error_at)}"
+        lines.append(f"  {since}: {error_line(view, utc)}")
         lines.append(f"  message: {view.error.message}")
         if view.error.detail:
             lines.append(f"  detail: {view.error.detail}")

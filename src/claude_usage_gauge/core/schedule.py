@@ -38,8 +38,10 @@ QUIET_STEP = timedelta(minutes=15)
 QUIET_MAX_INTERVAL = timedelta(minutes=15)
 # A window's announced reset: check this long after it (the server needs a moment to roll over).
 AFTER_RESET = timedelta(minutes=1)
-# The decision's reason when the hourly budget holds a request back (the menu names it).
-BUDGET_SPENT = "hourly request budget used up"
+# The decision's reason when the budget holds a request back: not "this hour is used up", as
+# the bucket refills steadily (see `budget_until`); the menu and `status` name it in these words.
+SPACED_OUT = "spaced out"
+BUDGET_SPENT = f"requests {SPACED_OUT}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +217,16 @@ def budget_until(recent: tuple[datetime, ...], now: datetime, budget: int) -> da
     if tokens >= 1.0:
         return None
     return now + refill * (1.0 - tokens)
+
+
+def budget_rule(budget: int) -> str:
+    """The budget as people meet it: 'manual refreshes are spaced out (5 back to back, then
+    about one every 2.5 min)'."""
+    refill = REQUEST_WINDOW / max(budget, 1)
+    seconds = refill.total_seconds()
+    every = f"{seconds:.0f} s" if seconds < 60 else f"{seconds / 60:.1f}".rstrip("0").rstrip(".")
+    every += "" if seconds < 60 else " min"
+    return f"manual refreshes are {SPACED_OUT} ({BURST} back to back, then about one every {every})"
 
 
 def hourly_budget(base: timedelta) -> int:

@@ -75,3 +75,18 @@ def local_clock(moment: float, now: float | None = None) -> str | None:
     if (local.tm_year, local.tm_yday) == (today.tm_year, today.tm_yday):
         return time.strftime("%H:%M", local)
     return time.strftime("%a %H:%M", local)
+
+
+def zone_name(local: datetime) -> str:
+    """The short name of `local`'s zone ("CET", "EST", "UTC"), or its offset from UTC
+    ("UTC+05:30": some zones are named "-03", and Windows names them in long words)."""
+    name = local.tzname()
+    if name is not None and name.isascii() and name.isalpha() and 2 <= len(name) <= 6:
+        return name
+    offset = local.utcoffset()
+    if offset is None:
+        return "UTC"
+    minutes = int(offset.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    hours, minutes = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours:02d}" + (f":{minutes:02d}" if minutes else "")

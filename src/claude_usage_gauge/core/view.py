@@ -13,6 +13,7 @@ from claude_usage_gauge.core.claude_code_event import ClaudeCodeEvent
 from claude_usage_gauge.core.display_state import DisplayState
 from claude_usage_gauge.core.errors import ErrorKind, Problem
 from claude_usage_gauge.core.guidance import (
+    Clock,
     clock,
     headline,
     not_shared_lines,
@@ -20,7 +21,7 @@ from claude_usage_gauge.core.guidance import (
 )
 from claude_usage_gauge.core.pace import pace_reach
 from claude_usage_gauge.core.polling import manual_refresh, next_check, next_manual
-from claude_usage_gauge.core.schedule import Decision
+from claude_usage_gauge.core.schedule import SPACED_OUT, Decision
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.core.staleness import numbers_are_stale
 from claude_usage_gauge.core.state import HistoryPoint, State
@@ -169,14 +170,14 @@ def ago(moment: datetime, now: datetime) -> str:
     return f"{duration(delta)} ago"
 
 
-def window_line(window: Window, now: datetime) -> str:
+def window_line(window: Window, now: datetime, at: Clock = clock) -> str:
     """'5-hour session  42 % · resets 14:30 (in 2 h 13 min)'."""
     # The label may be the server's own words (a model's display name): shown safe and short.
     text = f"{clean(window.label)}: {window.percent:.0f} %"
     if window.resets_at is not None:
-        text += f" · resets {clock(window.resets_at)} (in {duration(window.resets_at - now)})"
+        text += f" · resets {at(window.resets_at)} (in {duration(window.resets_at - now)})"
     if window.as_of is not None:
-        text += f" (as of {clock(window.as_of)})"
+        text += f" (as of {at(window.as_of)})"
     return text
 
 
@@ -185,8 +186,8 @@ def money(amount: float, currency: str | None) -> str:
     return f"{symbol}{amount:,.2f}" if symbol else f"{amount:,.2f} {clean(currency or '', 12)}"
 
 
-def extra_usage_line(extra: ExtraUsage) -> str:
-    as_of = f" (as of {clock(extra.as_of)})" if extra.as_of is not None else ""
+def extra_usage_line(extra: ExtraUsage, at: Clock = clock) -> str:
+    as_of = f" (as of {at(extra.as_of)})" if extra.as_of is not None else ""
     if not extra.enabled:
         return f"Extra usage: off{as_of}"
     used = money(extra.used or 0.0, extra.currency)
@@ -195,20 +196,20 @@ def extra_usage_line(extra: ExtraUsage) -> str:
     return f"Extra usage: {used} of {money(extra.limit, extra.currency)}{as_of}"
 
 
-def source_line(usage: Usage, now: datetime, *, stale: bool = False) -> str:
+def source_line(usage: Usage, now: datetime, *, stale: bool = False, at: Clock = clock) -> str:
     """Where the numbers came from and when: "Updated 3 min ago" while they are fresh; once
     stale, the clock time they are from and their age ("just now" only for fresh numbers)."""
     origin = {
-        "statusline": "from Claude Code",
+        "statusline": "from Claude Code's status line",
         "claude_code": "from Claude Code's /usage",
-    }.get(usage.source, "from the API")
+    }.get(usage.source, "from the usage service")
     if not stale:
         return f"Updated {ago(usage.fetched_at, now)} · {origin}"
     age = duration(max(now - usage.fetched_at, timedelta(0)))
-    return f"Numbers from {clock(usage.fetched_at)} ({age} old) · {origin}"
+    return f"Numbers from {at(usage.fetched_at)} ({age} old) · {origin}"
 
 
-def error_line(view: View) -> str | None:
+def error_line(view: View, at: Clock = clock) -> str | None:
     if view.error is None:
         return None
     if view.error.kind == ErrorKind.OUT_OF_EXTRA_USAGE:
@@ -217,10 +218,10 @@ def error_line(view: View) -> str | None:
         return out_of_extra_usage_line(
             view.percent(FIVE_HOUR), view.percent(SEVEN_DAY), by_claude_code=by_claude_code
         )
-    return headline(view.error)
+    return headline(view.error, at)
 
 
-def pace_line(view: View, window_id: str, now: datetime) -> str | None:
+def pace_line(view: View, window_id: str, now: datetime, at: Clock = clock) -> str | None:
     """'At this pace the session limit is reached at 13:50', only if that comes before the reset."""
     window = view.usage.window(window_id) if view.usage else None
     if window is None or window.resets_at is None or window.percent >= 100:
@@ -228,7 +229,7 @@ def pace_line(view: View, window_id: str, now: datetime) -> str | None:
     reach = pace_reach(view.history, window, now)
     if reach is None or reach >= window.resets_at:
         return None
-    return f"At this pace the {window.kind.pace_name} limit is reached at {clock(reach)}"
+    return f"At this pace the {window.kind.pace_name} limit is reached at {at(reach)}"
 
 
 def tooltip(view: View, now: datetime) -> str:
@@ -300,43 +301,81 @@ def status_json(view: View) -> dict[str, object]:
     }
 
 
-def summary_lines(view: View, now: datetime) -> list[str]:
+def summary_lines(view: View, now: datetime, at: Clock = clock) -> list[str]:
     """The numbers in words, one line each, as the menu and `status` both show them: every
-    window, extra usage, the pace lines, and where the numbers came from and when."""
+    window, extra usage, the pace lines, and where the numbers came from and when (each moment
+    as `at` names it)."""
     if view.usage is None:
         return []
-    lines = [window_line(w, now) for w in view.windows]
+    lines = [window_line(w, now, at) for w in view.windows]
     if view.usage.extra_usage is not None:
-        lines.append(extra_usage_line(view.usage.extra_usage))
+        lines.append(extra_usage_line(view.usage.extra_usage, at))
     for window in view.windows:
-        pace = pace_line(view, window.id, now)
+        pace = pace_line(view, window.id, now, at)
         if pace is not None:
             lines.append(pace)
-    lines.append(source_line(view.usage, now, stale=view.stale))
+    lines.append(source_line(view.usage, now, stale=view.stale, at=at))
     if view.error is None and view.next_check is not None:
         # With a problem its own line says when the next try is.
-        lines.append(f"Next check {'now' if view.next_check <= now else clock(view.next_check)}")
-    event = view.claude_code
-    if event is not None and not (view.error is not None and view.error.kind.announced):
-        # A failure Claude Code reported that the problem line does not already say.
-        # The kind is Claude Code's own word (from a hook's event file): shown safe and short.
-        lines.append(f"Claude Code's last turn ({clock(event.at)}): {clean(event.describe())}")
+        lines.append(f"Next check {'now' if view.next_check <= now else at(view.next_check)}")
+    said = claude_code_line(view, at)
+    if said is not None:
+        lines.append(said)
     return lines
+
+
+def claude_code_line(view: View, at: Clock = clock) -> str | None:
+    """A failure Claude Code reported, unless the problem line already says it (the refusal
+    that is the problem); beside any other problem (a sign-in's, a rate limit of ours) it is
+    news of its own."""
+    event = view.claude_code
+    if event is None or (
+        view.error is not None and view.error.kind == ErrorKind.OUT_OF_EXTRA_USAGE
+    ):
+        return None
+    # The kind is Claude Code's own word (from a hook's event file): shown safe and short.
+    return f"Claude Code's last turn ({at(event.at)}): {clean(event.describe())}"
 
 
 def status_lines(view: View, now: datetime) -> list[str]:
     """Human `status` output."""
     lines = summary_lines(view, now)
-    if view.next_manual is not None:
-        lines.append(f"Next manual refresh {clock(view.next_manual)} (hourly limit)")
+    if view.usage is None:
+        # Without numbers the summary is empty; Claude Code's failure still counts.
+        said = claude_code_line(view)
+        if said is not None:
+            lines.append(said)
+    kind = view.error.kind if view.error is not None else None
+    # Only where a refresh can go at all: not while only a new sign-in helps, nor during a rate
+    # limit (its problem line says when the next try is).
+    can_refresh = kind is None or not (kind.needs_new_credentials or kind == ErrorKind.RATE_LIMITED)
+    if view.next_manual is not None and can_refresh:
+        lines.append(f"Next manual refresh {clock(view.next_manual)} ({SPACED_OUT})")
     if view.error is not None:
-        lines.append(f"Problem: {error_line(view)}")
+        problem = error_line(view) or ""
+        lines.append(f"Problem: {problem}")
         # A stored message may come from a state file we did not write, the detail quotes the
         # server: both shown safe and short.
-        lines.append(f"  {clean(view.error.message, MESSAGE_MAX)}")
+        message = unsaid(clean(view.error.message, MESSAGE_MAX), problem)
+        if message:
+            lines.append(f"  {message}")
         if view.error.shown_detail:
             lines.append(f"  ({clean(view.error.shown_detail, MESSAGE_MAX)})")
     return lines
+
+
+def unsaid(message: str, headline_text: str) -> str:
+    """What `message` adds to the headline above it: "" when it only repeats it ("Rate limited
+    by the usage service."), the rest when it starts with it ("Not signed in to Claude Code: no
+    sign-in found in …" → "No sign-in found in …")."""
+    said = message.rstrip(". ")
+    if headline_text.startswith(said):
+        return ""
+    for separator in (": ", "; ", ". "):
+        head, sep, rest = message.partition(separator)
+        if sep and rest and headline_text.startswith(head):
+            return rest[0].upper() + rest[1:]
+    return message
 
 
 def not_shared_output(reason: str, as_json: bool, now: datetime) -> list[str]:

@@ -57,8 +57,6 @@ class Backup:
     keychain_item: str | None  # account of the backup item in service BACKUP_SERVICE
     created_at: datetime
     label: str
-    # What it holds, as the label ends: "(file)", "#2 (file + Keychain)".
-    contents: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,7 +377,6 @@ def _backup(
         created_at=created_at,
         # Local time, as every time the command line and the menu show; the name keeps UTC.
         label=f"{stamp(created_at, seconds=True)}{number} ({kinds})",
-        contents=f"{number.strip()} ({kinds})".strip(),
     )
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from claude_usage_gauge.core.errors import ErrorKind, UsageError
 from claude_usage_gauge.files import read_regular
+from claude_usage_gauge.local_time import stamp
 from claude_usage_gauge.sources.claude_home import LONG_LIVED_TOKEN_ENV, ClaudeHome
 
 if TYPE_CHECKING:
@@ -229,11 +230,19 @@ def check_usable(creds: Credentials, now: datetime) -> None:
             f"Claude account instead: {LOGIN_HINT}",
         )
     if creds.expires_at is not None and now >= creds.expires_at - EXPIRY_MARGIN:
-        when = creds.expires_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        when = stamp(creds.expires_at)
+        # In its last minutes the sign-in still works, but Claude Code is about to replace it
+        # and we never refresh it ourselves: said as it is, not as "expired".
+        said = (
+            f"Claude Code's sign-in expires at {when}; usage is not read with it in its last "
+            f"{EXPIRY_MARGIN.seconds // 60} minutes"
+            if now < creds.expires_at
+            else f"Claude Code's sign-in expired at {when}"
+        )
         raise UsageError(
             ErrorKind.TOKEN_EXPIRED,
-            f"Claude Code's sign-in expired (at {when}). Claude Code renews it the next time it "
-            "is used: open Claude Code and send any message; usage shows again right after.",
+            f"{said}. Claude Code renews it when you next use it: open Claude Code and send any "
+            "message; usage shows again right after.",
         )
 
 
