@@ -15,8 +15,8 @@ corner clear of the number. With no number to show, the badge's symbol is drawn 
 middle instead; signed out is a slash across an empty face.
 
 Where each part goes is `gauge_layout`'s arithmetic; what to show is a `gauge_view.GaugeView`;
-this module only draws. Drawn supersampled and reduced with LANCZOS, because ImageDraw arcs are not anti-aliased.
-PIL is imported at top level on purpose: only the tray imports this module.
+this module only draws. Drawn supersampled and reduced with LANCZOS, because ImageDraw arcs are
+not anti-aliased. PIL is imported at top level on purpose: only the tray imports this module.
 """
 
 from __future__ import annotations
