@@ -54,6 +54,12 @@ TOKEN = "sk-ant-oat01-BenchToken" + "b" * 60
 MODULE = APP_NAME.replace("-", "_")
 
 
+# The interpreter the tray runs with (--python): the figures are meant for the tray as users
+# install it, and the development venv's extra packages change them (its click and rich make
+# `import httpx` load its command line too: about 7 MB more).
+TRAY_PYTHON = [sys.executable]
+
+
 def make_home(root: Path, api_url: str, session_env: dict[str, str]) -> dict[str, str]:
     document = credentials_document(TOKEN, refresh_token="sk-ant-ort01-BenchRefresh")
     write_credentials_file(root / ".claude", document)
@@ -68,7 +74,7 @@ def make_home(root: Path, api_url: str, session_env: dict[str, str]) -> dict[str
     )
     # One real `status` run fetches and stores the numbers; the tray then starts from them.
     subprocess.run(
-        [sys.executable, "-m", MODULE, "status", "--json"],
+        [*TRAY_PYTHON, "-m", MODULE, "status", "--json"],
         env=env,
         capture_output=True,
         check=True,
@@ -79,7 +85,7 @@ def make_home(root: Path, api_url: str, session_env: dict[str, str]) -> dict[str
 
 def launch(env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", MODULE],
+        [*TRAY_PYTHON, "-m", MODULE],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -215,7 +221,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="start-ups timed")
     parser.add_argument("--opens", type=int, default=50, help="menu opens, twice")
     parser.add_argument("--summary", action="store_true", help="one 'summary:' line per target")
+    parser.add_argument(
+        "--python",
+        default=sys.executable,
+        help="the interpreter the tray runs with: a venv with the runtime packages only "
+        "(scripts/bench makes one) measures the tray as users install it",
+    )
     args = parser.parse_args(argv)
+    TRAY_PYTHON[:] = [args.python]
     if sys.platform != "linux":
         print("tray idle: Linux only (reads /proc)")
         return 1
