@@ -173,6 +173,15 @@ class TrayApp:
         # The settings file as last read (its size and time), to notice edits from elsewhere.
         self._settings_seen = _file_key(session.paths.config_file)
         self.tray = self._make_tray(backend)
+        self._remember_notices()
+
+    def _remember_notices(self) -> None:
+        from claude_usage_gauge.notice_memory_file import load_notice_memory, save_notice_memory
+
+        path = self.session.paths.notices_file
+        self.tray.remember_notices(
+            load_notice_memory(path), lambda memory: save_notice_memory(path, memory)
+        )
 
     def _make_tray(self, backend: BackendInfo | None) -> Tray:
         from claude_usage_gauge.desktop.tray import make_tray
