@@ -12,7 +12,14 @@ import pytest
 from claude_usage_gauge.core.display_state import DisplayState
 from claude_usage_gauge.core.errors import ErrorKind, Problem
 from claude_usage_gauge.core.guidance import USAGE_PAGE, clock, headline
-from claude_usage_gauge.core.menu import SEPARATOR, WRAP, Entry, MenuContext, build_menu
+from claude_usage_gauge.core.menu import (
+    KEEP_ACTION,
+    SEPARATOR,
+    WRAP,
+    Entry,
+    MenuContext,
+    build_menu,
+)
 from claude_usage_gauge.core.schedule import Gate
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.core.state import HistoryPoint, State
@@ -240,8 +247,13 @@ def test_reset_asks_for_confirmation_and_says_where_the_backup_goes() -> None:
     assert CONTEXT.credentials_path in said
     assert "Nothing is deleted" in said
     assert "/login" in said
+    assert "sign in again in Claude Code" in said
     assert reset.children[-1] == Entry("Yes, move it aside", action="reset_credentials")
-    assert [e.action for e in reset.children if e.action] == ["reset_credentials"]
+    # The first choice the keyboard reaches is the harmless one: a stray Return keeps the file.
+    assert [e for e in reset.children if e.selectable] == [
+        Entry("No, keep it", action=KEEP_ACTION),
+        Entry("Yes, move it aside", action="reset_credentials"),
+    ]
 
 
 def test_backup_folder_is_cut_only_after_a_separator() -> None:
@@ -264,7 +276,10 @@ def test_restore_only_when_there_is_a_backup() -> None:
     restore = entry(build_menu(view(usage()), NOW, context), "Restore credentials")
     assert restore.action is None
     assert "2026-03-10 11:42" in " ".join(texts(restore.children))
-    assert restore.children[-1] == Entry("Yes, restore it", action="restore_credentials")
+    assert [e for e in restore.children if e.selectable] == [
+        Entry("No, leave it", action=KEEP_ACTION),
+        Entry("Yes, restore it", action="restore_credentials"),
+    ]
 
 
 # -- settings and the end --------------------------------------------------------------------

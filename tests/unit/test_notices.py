@@ -288,3 +288,36 @@ def test_claude_codes_refusal_is_told_once_with_the_plans_numbers() -> None:
         )
     ]
     assert results[2] == []
+
+
+# -- a sign-out the user chose ---------------------------------------------------------------
+
+
+def test_a_sign_out_the_user_chose_is_not_announced() -> None:
+    _, memory = notices_for(view(40.0), NoticeMemory(), THRESHOLDS, NOW)
+    memory = memory.expecting_sign_out(NOW + timedelta(minutes=1))
+    signed_out = view(None, None, error=ErrorKind.NO_CREDENTIALS)
+    notes, memory = notices_for(signed_out, memory, THRESHOLDS, NOW + timedelta(seconds=5))
+    assert notes == []
+    assert memory.problem == ErrorKind.NO_CREDENTIALS
+    assert memory.sign_out_chosen_until is None  # once only
+    # Signing in again is still news.
+    notes, _ = notices_for(view(40.0), memory, THRESHOLDS, NOW + timedelta(minutes=3))
+    assert [n.title for n in notes] == ["Claude usage is readable again"]
+
+
+def test_a_sign_out_long_after_the_reset_is_announced() -> None:
+    _, memory = notices_for(view(40.0), NoticeMemory(), THRESHOLDS, NOW)
+    memory = memory.expecting_sign_out(NOW + timedelta(minutes=1))
+    signed_out = view(None, None, error=ErrorKind.NO_CREDENTIALS)
+    notes, _ = notices_for(signed_out, memory, THRESHOLDS, NOW + timedelta(minutes=2))
+    assert [n.title for n in notes] == ["Claude usage cannot be read"]
+
+
+def test_other_problems_right_after_a_reset_are_still_announced() -> None:
+    _, memory = notices_for(view(40.0), NoticeMemory(), THRESHOLDS, NOW)
+    memory = memory.expecting_sign_out(NOW + timedelta(minutes=1))
+    limited = view(40.0, error=ErrorKind.RATE_LIMITED)
+    notes, memory = notices_for(limited, memory, THRESHOLDS, NOW)
+    assert [n.title for n in notes] == ["Claude usage cannot be read"]
+    assert memory.sign_out_chosen_until is not None  # still waiting for the sign-out itself

@@ -24,6 +24,10 @@ from claude_usage_gauge.core.view import (
 )
 
 WRAP = ROW_MAX
+# The entry that undoes a reset; the reset's notification names it.
+RESTORE_ENTRY = "Restore credentials…"
+# The first choice of each confirmation, so that a stray Right + Return changes nothing.
+KEEP_ACTION = "dismiss"
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,8 +211,9 @@ def _reset_entry(context: MenuContext) -> Entry:
         Entry("to a backup in"),
         *_path_rows(context.backups_dir),
         *rows("Nothing is deleted; 'Restore credentials…' undoes it."),
-        *rows("Then sign in again: run claude, then /login."),
+        *rows("Then sign in again in Claude Code: run claude, then /login."),
         SEPARATOR,
+        Entry("No, keep it", action=KEEP_ACTION),
         Entry("Yes, move it aside", action="reset_credentials"),
     )
     return Entry("Reset credentials file…", children=confirm, key="reset_confirm")
@@ -219,9 +224,10 @@ def _restore_entry(newest_backup: str) -> Entry:
         *rows(f"Puts back the backup from {newest_backup}."),
         *rows("Newer credentials, if any, are kept as another backup."),
         SEPARATOR,
+        Entry("No, leave it", action=KEEP_ACTION),
         Entry("Yes, restore it", action="restore_credentials"),
     )
-    return Entry("Restore credentials…", children=confirm, key="restore_confirm")
+    return Entry(RESTORE_ENTRY, children=confirm, key="restore_confirm")
 
 
 def build_menu(view: View, now: datetime, context: MenuContext) -> tuple[Entry, ...]:

@@ -45,6 +45,13 @@ class NoticeMemory:
     problem: ErrorKind | None = None
     # window id -> when the period its announcement belongs to resets (None: not announced)
     period: dict[str, datetime | None] = field(default_factory=dict)
+    # Until then, a missing sign-in is the user's own doing (a reset from the menu, whose
+    # confirmation already says to sign in again), not news: it is not announced.
+    sign_out_chosen_until: datetime | None = None
+
+    def expecting_sign_out(self, until: datetime) -> NoticeMemory:
+        """The user just moved the sign-in aside: do not alarm them about it until `until`."""
+        return replace(self, sign_out_chosen_until=until)
 
     def to_json(self) -> dict[str, object]:
         """What a restart needs so as not to repeat a threshold already told this period."""
@@ -96,7 +103,10 @@ def _crossed(percent: float, thresholds: tuple[float, ...]) -> float:
 
 
 def notices_for(
-    view: View, memory: NoticeMemory, thresholds: tuple[float, ...]
+    view: View,
+    memory: NoticeMemory,
+    thresholds: tuple[float, ...],
+    now: datetime | None = None,
 ) -> tuple[list[Notice], NoticeMemory]:
     out: list[Notice] = []
     announced = dict(memory.announced)
@@ -146,9 +156,14 @@ def notices_for(
 
     kind = view.error.kind if view.error is not None else None
     problem = memory.problem
+    chosen_until = memory.sign_out_chosen_until
+    if chosen_until is not None and (now is None or now > chosen_until):
+        chosen_until = None
     # Problems worth interrupting for (ErrorKind.announced); passing network blips are not.
     if kind is not None and kind.announced and kind != memory.problem and view.error is not None:
-        if memory.started:
+        if kind == ErrorKind.NO_CREDENTIALS and chosen_until is not None:
+            chosen_until = None  # the user's own choice, already explained: once only
+        elif memory.started:
             title = (
                 "Claude Code is refused"
                 if kind == ErrorKind.OUT_OF_EXTRA_USAGE
@@ -170,4 +185,5 @@ def notices_for(
         last_percent=last_percent,
         problem=problem,
         period={k: period.get(k) for k in announced},
+        sign_out_chosen_until=chosen_until,
     )

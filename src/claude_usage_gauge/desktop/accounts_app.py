@@ -141,7 +141,15 @@ class AccountsTrayApp(TrayApp):
             f"{account.name}: credentials moved aside",
             poller=watch.poller,
             paths=account.paths,
+            chosen_sign_out=lambda: self._sign_out_chosen(watch),
         )
+
+    def _sign_out_chosen(self, watch: Watch) -> None:
+        """This account's missing sign-in, right after its reset, is no alarm (see app.py)."""
+        from claude_usage_gauge.desktop.app import CHOSEN_SIGN_OUT
+
+        with self._publish_lock:
+            watch.memory = watch.memory.expecting_sign_out(utc_now() + CHOSEN_SIGN_OUT)
 
     def _restore_of(self, watch: Watch) -> None:
         from claude_usage_gauge.sources.credential_backups import restore_credentials
@@ -208,7 +216,7 @@ class AccountsTrayApp(TrayApp):
             watch.state = state
             view = build_view(state, now, settings)
             before = watch.memory
-            notes, watch.memory = notices_for(view, before, settings.notify_percents)
+            notes, watch.memory = notices_for(view, before, settings.notify_percents, now)
             if watch.memory.to_json() != before.to_json():
                 save_notice_memory(watch.account.paths.notices_file, watch.memory)
             views = [self._view(w, now) for w in self.watches]

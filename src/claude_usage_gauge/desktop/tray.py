@@ -158,7 +158,7 @@ class Tray(ABC):
             notes: list[Notice] = []
             memory = self._memory
             if announce:
-                notes, self._memory = notices_for(view, memory, self.settings.notify_percents)
+                notes, self._memory = notices_for(view, memory, self.settings.notify_percents, now)
             save = self._save_notices if self._memory.to_json() != memory.to_json() else None
             self._last_frame = frame
             self._present(frame)
@@ -177,6 +177,12 @@ class Tray(ABC):
         with self._lock:
             self._memory = memory
             self._save_notices = save
+
+    def expect_sign_out(self, until: datetime) -> None:
+        """The user moved the sign-in aside from the menu and was told what to do next: the
+        missing sign-in this causes is not announced again (until `until` at the latest)."""
+        with self._lock:
+            self._memory = self._memory.expecting_sign_out(until)
 
     def _redraw_at(self, moment: datetime | None, now: datetime) -> None:
         """Redraw once at `moment` (the menu's "Refresh now — possible at …" turns back into a
