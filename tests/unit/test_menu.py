@@ -11,7 +11,7 @@ import pytest
 
 from claude_usage_gauge.core.display_state import DisplayState
 from claude_usage_gauge.core.errors import ErrorKind, Problem
-from claude_usage_gauge.core.guidance import USAGE_PAGE, clock, headline
+from claude_usage_gauge.core.guidance import USAGE_PAGE, clock, headline, help_steps
 from claude_usage_gauge.core.menu import (
     KEEP_ACTION,
     SEPARATOR,
@@ -197,12 +197,41 @@ def test_error_entry_holds_the_full_text() -> None:
     assert warning.text == f"⚠ {headline(problem)}"
     assert warning.action is None
     assert all(len(line.text) <= WRAP for line in warning.children)
-    words = [e.text.strip() for e in warning.children if e.informational]
+    text = warning.children[: warning.children.index(SEPARATOR)]
+    words = [e.text.strip() for e in text]
     assert " ".join(words) == f"{problem.message} ({problem.detail})"
-    assert all(e.text.startswith(CONTINUATION) for e in warning.children[1:] if e.informational)
+    assert all(e.text.startswith(CONTINUATION) for e in text[1:])
     assert warning.children[-1].action == "copy_report"
     # A separator sets the problem apart from the readings.
     assert menu[menu.index(warning) - 1] == SEPARATOR
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [ErrorKind.RATE_LIMITED, ErrorKind.NETWORK, ErrorKind.SERVER_ERROR, ErrorKind.CONFIG],
+)
+def test_a_problem_not_about_the_sign_in_says_what_to_do_in_its_submenu(kind: ErrorKind) -> None:
+    problem = Problem(kind, "words")
+    menu = build_menu(view(usage(), error=problem), NOW, CONTEXT)
+    warning = entry(menu, "⚠")
+    said = texts(warning.children)
+    start = said.index("What to do:")
+    steps = " ".join(line.strip() for line in said[start + 1 : -2])
+    assert steps == " ".join(f"{i}. {step}" for i, step in enumerate(help_steps(kind), 1))
+    assert all(len(line) <= WRAP for line in said)
+    assert warning.children[-1].action == "copy_report"
+    # "Sign-in help" is about signing in, not a second copy of these steps.
+    sign_in = " ".join(texts(entry(menu, "Sign-in help").children))
+    assert help_steps(kind)[0] not in sign_in
+    assert "claude" in sign_in
+
+
+@pytest.mark.parametrize(
+    "kind", [ErrorKind.TOKEN_EXPIRED, ErrorKind.NO_CREDENTIALS, ErrorKind.OUT_OF_EXTRA_USAGE]
+)
+def test_a_sign_in_problem_keeps_its_help_in_sign_in_help(kind: ErrorKind) -> None:
+    menu = build_menu(view(usage(), error=Problem(kind, "words")), NOW, CONTEXT)
+    assert "What to do:" not in texts(entry(menu, "⚠").children)
 
 
 def test_error_without_data_shows_no_reading_placeholder() -> None:
