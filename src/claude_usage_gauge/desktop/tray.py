@@ -160,11 +160,14 @@ class Tray(ABC):
             if announce:
                 notes, self._memory = notices_for(view, memory, self.settings.notify_percents, now)
             save = self._save_notices if self._memory.to_json() != memory.to_json() else None
+            told = self._memory
             self._last_frame = frame
             self._present(frame)
             self._redraw_at(refresh_possible_at(view, now), now)
-            if save is not None:
-                save(self._memory)
+        # Out of the lock (a write to disk); only the poller's thread announces, so saves keep
+        # their order. Before the notices go out: a crash between them repeats none.
+        if save is not None:
+            save(told)
         if self.settings.notifications:
             for note in notes:
                 self.notify(note.title, note.message, note.topic)
