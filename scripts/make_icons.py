@@ -14,13 +14,12 @@ from pathlib import Path
 
 from PIL import Image
 
-from claude_usage_gauge.core.display_state import DisplayState
 from claude_usage_gauge.core.gauge import render
-from claude_usage_gauge.core.gauge_view import GaugeView
+from claude_usage_gauge.desktop.app_icon import APP_ICON_VIEW
 
 APP_ID = "claude-usage-gauge"
-# A typical reading: the icon should look like the app at work, not empty or alarming.
-VIEW = GaugeView(DisplayState.FRESH, session_percent=42.0, week_percent=18.0)
+# The picture an autostart entry from a clone shows too (desktop/app_icon.py).
+VIEW = APP_ICON_VIEW
 PNG_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 # Windows' taskbar sizes (100 % to 300 % scaling), then Explorer's; 256 is an .ico's largest.
 ICO_SIZES = (16, 20, 24, 32, 40, 48, 64, 128, 256)

@@ -34,6 +34,11 @@ class AppPaths:
         return self.state_dir / BRIDGE_FILE_NAME
 
     @property
+    def notices_file(self) -> Path:
+        # The tray's own: which thresholds it already told (notice_memory_file.py says why).
+        return self.state_dir / "notices.json"
+
+    @property
     def store_lock(self) -> Path:
         return self.state_dir / "state.lock"
 

@@ -220,6 +220,10 @@ def test_the_menus_when_rate_limited_fit_and_say_when_a_refresh_can_go(
         tray.click(refresh.id)  # a click that slips through (a script, a host) sends nothing
         _open_main(desktop, "rate-limited")
         problem = next(item for item in menu.walk() if item.label.startswith("⚠"))
+        # What to do is where the problem is: the help's steps, in the width asserted below.
+        said = _labels(problem)
+        assert "What to do:" in said, said
+        assert any(label.startswith("1. The usage service limits") for label in said), said
         _open_submenu(desktop, tray, problem.label, "rate-limited-problem")
         assert api.request_count == requests
 

@@ -16,7 +16,6 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from PIL import Image, ImageChops
@@ -29,10 +28,11 @@ from claude_usage_gauge.desktop.dbus.status_item import SIZES
 from claude_usage_gauge.store import Store
 from claude_usage_gauge.testing.desktop import Desktop, Geometry
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI, Reply, html_error, ok, rate_limited
-from claude_usage_gauge.testing.session_bus import read_monitor, wait_until
+from claude_usage_gauge.testing.session_bus import wait_until
 from claude_usage_gauge.testing.tray_home import E2E_TOKEN, TrayHome
 from tests.support.desktop_host import ARTIFACTS, e2e_desktop
 from tests.support.icon_contrast import MIN_NUMBER_CONTRAST, icon_number_contrast
+from tests.support.notify_log import notify_calls, summaries
 from tests.support.sni import MenuItem, TrayOnBus
 
 pytestmark = [
@@ -238,25 +238,6 @@ def test_a_left_click_opens_the_same_menu(desktop: Desktop, tray: TrayOnBus) -> 
     assert tray.proc.wait(10) == 0
 
 
-def _notifications(path: Path) -> list[dict[str, Any]]:
-    """Each Notify call as {summary, replaces, id}, with the id the server answered."""
-    messages = read_monitor(path)
-    replies = {
-        m.get("reply_cookie"): m["payload"]["data"][0]
-        for m in messages
-        if m.get("type") == "method_return" and m.get("payload", {}).get("type") == "u"
-    }
-    return [
-        {
-            "summary": m["payload"]["data"][3],
-            "replaces": m["payload"]["data"][1],
-            "id": replies.get(m.get("cookie")),
-        }
-        for m in messages
-        if m.get("type") == "method_call" and m.get("member") == "Notify"
-    ]
-
-
 def test_a_credentials_confirmation_stays_beside_the_status_change_it_causes(
     desktop: Desktop, tray: TrayOnBus
 ) -> None:
@@ -266,35 +247,39 @@ def test_a_credentials_confirmation_stays_beside_the_status_change_it_causes(
     with desktop.bus.monitor("notify-reset") as log:
         _open_menu(desktop, geometry, "menu-reset")
         desktop.keys(*["Down"] * home.menu_position("Reset credentials file…", skip_disabled=True))
-        desktop.keys("Right")  # into the confirming submenu the host draws
+        desktop.keys("Right")  # into the confirming submenu the host draws: on "No, keep it"
         time.sleep(0.4)  # let the submenu draw before the screenshot
         desktop.screenshot(ARTIFACTS / "sni-menu-reset-confirm.png")
-        desktop.keys("Up", "Return")  # its last item: "Yes, move it aside"
+        desktop.keys("Down", "Return")  # past the harmless first choice: "Yes, move it aside"
         assert wait_until(lambda: not home.credentials.exists(), 10), "the file was not moved"
         assert wait_until(lambda: Store(home.paths).read().last_error is not None, 15)
-        assert wait_until(lambda: len(_notifications(log)) >= 2, 15), _notifications(log)
-        assert wait_until(lambda: all(n["id"] for n in _notifications(log)), 15)
+        assert wait_until(lambda: notify_calls(log) and notify_calls(log)[0]["id"], 15)
     desktop.screenshot(ARTIFACTS / "sni-after-reset.png")
-    sent = {n["summary"]: n for n in _notifications(log)}
-    moved, problem = sent["Credentials moved aside"], sent["Claude usage cannot be read"]
-    # Two topics, two notifications: the status change did not replace the next steps.
+    moved = notify_calls(log)[0]
+    assert moved["summary"] == "Credentials moved aside"
     assert moved["replaces"] == 0
-    assert problem["replaces"] == 0
-    assert moved["id"] != problem["id"]
     assert tray.prop("Status") == "NeedsAttention"  # signed out: the host draws attention
 
-    # Restore from the menu: each topic replaces its own last notification, and only that.
-    with desktop.bus.monitor("notify-restore") as log:
+    # Restore from the menu: the confirmation replaces its own topic's last notification; the
+    # status change it causes ("readable again") is a notification of its own beside it.
+    with desktop.bus.monitor("notify-restore") as restore_log:
         _open_menu(desktop, geometry, "menu-restore")
         # With the file moved aside there is nothing to reset: the menu offers the restore.
         restore = home.menu_position("Restore credentials…")
-        desktop.keys(*["Down"] * restore, "Right", "Up", "Return")
+        desktop.keys(*["Down"] * restore, "Right", "Down", "Return")
         assert wait_until(home.credentials.exists, 10), "the file was not restored"
-        assert wait_until(lambda: len(_notifications(log)) >= 2, 20), _notifications(log)
+        assert wait_until(lambda: len(notify_calls(restore_log)) >= 2, 20), notify_calls(
+            restore_log
+        )
     assert home.credentials.read_bytes() == original
-    sent = {n["summary"]: n for n in _notifications(log)}
+    sent = {n["summary"]: n for n in notify_calls(restore_log)}
     assert sent["Credentials restored"]["replaces"] == moved["id"]
-    assert sent["Claude usage is readable again"]["replaces"] == problem["id"]
+    assert sent["Claude usage is readable again"]["replaces"] == 0
+    # The sign-out the user chose was never announced as a problem: the one notice after the
+    # reset was its confirmation (a problem notice would have come before "readable again").
+    told = summaries(log) + summaries(restore_log)
+    assert "Claude usage cannot be read" not in told, told
+    assert told.count("Credentials moved aside") == 1
     tray.proc.send_signal(signal.SIGTERM)
     assert tray.proc.wait(10) == 0
 

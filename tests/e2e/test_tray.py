@@ -6,6 +6,7 @@ Screenshots go to artifacts/e2e/ for a reviewer (and were looked at by the autho
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -20,9 +21,10 @@ from claude_usage_gauge import APP_NAME
 from claude_usage_gauge.store import Store
 from claude_usage_gauge.testing.desktop import Desktop, Geometry
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI, ok
-from claude_usage_gauge.testing.session_bus import wait_until
+from claude_usage_gauge.testing.session_bus import read_monitor, wait_until
 from claude_usage_gauge.testing.tray_home import E2E_TOKEN, TrayHome
 from tests.support.desktop_host import ARTIFACTS, e2e_desktop
+from tests.support.notify_log import notify_calls, summaries
 
 pytestmark = [
     pytest.mark.e2e,
@@ -204,26 +206,47 @@ def test_reset_from_the_menu_moves_the_credentials_aside(
         geometry = _icon(desktop)
         assert api.wait_for_requests(1, 20)
         assert wait_until(lambda: Store(home.paths).read().snapshot is not None, 10)
-        _open_menu(desktop, geometry)
-        # Into the confirming submenu; its last item is the confirmation.
-        desktop.keys(*["Down"] * home.menu_position("Reset credentials file…"), "Right")
-        time.sleep(0.3)
-        desktop.screenshot(ARTIFACTS / "menu-reset-confirm.png")
-        desktop.keys("Up", "Return")
-        backups = home.paths.data_dir / "credential-backups"
-        assert wait_until(lambda: not credentials.exists(), 10), "the file was not moved"
-        moved = [p for p in backups.glob("*.json")]
-        assert len(moved) == 1
-        assert moved[0].read_bytes() == original  # every byte kept
-        assert moved[0].stat().st_mode & 0o777 == 0o600
-        # The tray now says the user is signed out, and a notification tells what to do next.
-        assert wait_until(lambda: Store(home.paths).read().last_error is not None, 15)
-        assert Store(home.paths).read().last_error.kind.value == "no_credentials"  # type: ignore[union-attr]
-        # The confirmation stays up beside the sign-in notice the reset causes: notifications go
-        # over the session bus, one per topic, not through pystray's one-at-a-time notifier.
-        assert wait_until(lambda: _displayed_notifications(desktop) >= 2, 15), _dunst(desktop)
-        assert '"appname"' not in _dunst(desktop)  # none of ours was closed into the history
-        desktop.screenshot(ARTIFACTS / "after-reset.png")
+        reset = home.menu_position("Reset credentials file…")
+        with desktop.bus.monitor("xembed-reset") as log:
+            # A stray Right + Return lands on the submenu's harmless first choice.
+            windows = len(desktop.window_names())
+            _open_menu(desktop, geometry)
+            desktop.keys(*["Down"] * reset, "Right")
+            time.sleep(0.3)
+            desktop.screenshot(ARTIFACTS / "menu-reset-confirm.png")
+            desktop.keys("Return")  # "No, keep it"
+            assert wait_until(lambda: len(desktop.window_names()) <= windows, 5), "menu stayed"
+            # Then on purpose: past it to "Yes, move it aside".
+            _open_menu(desktop, geometry)
+            desktop.keys(*["Down"] * reset, "Right", "Down", "Return")
+            backups = home.paths.data_dir / "credential-backups"
+            assert wait_until(lambda: not credentials.exists(), 10), "the file was not moved"
+            moved = [p for p in backups.glob("*.json")]
+            assert len(moved) == 1
+            assert moved[0].read_bytes() == original  # every byte kept
+            assert moved[0].stat().st_mode & 0o777 == 0o600
+            # The tray now says the user is signed out.
+            assert wait_until(lambda: Store(home.paths).read().last_error is not None, 15)
+            assert Store(home.paths).read().last_error.kind.value == "no_credentials"  # type: ignore[union-attr]
+            # On screen: the confirmation, not closed into dunst's history (earlier tests' may
+            # be there: dunst's own timeout closes them).
+            assert wait_until(lambda: _displayed_notifications(desktop) >= 1, 15), _dunst(desktop)
+            assert wait_until(lambda: notify_calls(log) and notify_calls(log)[0]["id"], 10)
+            assert notify_calls(log)[0]["id"] not in _closed_ids(desktop), _dunst(desktop)
+            desktop.screenshot(ARTIFACTS / "after-reset.png")
+            # The sign-in comes back from elsewhere (the CLI): a status notice of another kind.
+            restore = home.launch("credentials", "restore", "--yes")
+            assert restore.wait(20) == 0, _stderr(restore)
+            assert wait_until(lambda: len(summaries(log)) >= 2, 30), summaries(log)
+        # Exactly: the "No" did nothing (a second reset would have said "Nothing to reset"),
+        # and the sign-out the user chose was not announced as a problem (that notice would
+        # have come before "readable again": one sender's calls arrive in order).
+        assert summaries(log) == ["Credentials moved aside", "Claude usage is readable again"]
+        # The status notice went beside the confirmation: it replaced nothing, closed nothing.
+        assert [call["replaces"] for call in notify_calls(log)] == [0, 0]
+        closed = [m for m in read_monitor(log) if m.get("member") == "CloseNotification"]
+        assert closed == []
+        desktop.screenshot(ARTIFACTS / "after-reset-and-restore.png")
     finally:
         _stop(proc)
 
@@ -234,6 +257,12 @@ def _displayed_notifications(desktop: Desktop) -> int:
 
 def _dunst(desktop: Desktop) -> str:
     return desktop.run("dunstctl", "history")
+
+
+def _closed_ids(desktop: Desktop) -> set[int]:
+    """The ids of the notifications dunst has closed (its history)."""
+    raw = json.loads(_dunst(desktop) or "{}")
+    return {int(item["id"]["data"]) for group in raw.get("data", []) for item in group}
 
 
 def test_a_left_click_opens_the_same_menu(

@@ -83,7 +83,10 @@ def test_an_accounts_section_acts_on_that_account_only() -> None:
     # The app's own entries are not repeated per account (the sign-in help's link may stay).
     bases = {split_action(a)[0] for a in actions}
     assert not bases & {"quit", "toggle_notifications", "toggle_autostart"}
-    assert all(split_action(a)[1] == "work" for a in actions if a != "open_usage_page")
+    # A confirmation's "No" does nothing, for any account: it keeps its one name.
+    assert all(
+        split_action(a)[1] == "work" for a in actions if a not in ("open_usage_page", "dismiss")
+    )
     # The header is the plan's name, no longer the app's left-click action.
     assert section[0] == Entry("Claude Max plan usage")
     assert not section[0].is_separator

@@ -29,7 +29,12 @@ VALIDATOR = shutil.which("desktop-file-validate")
 
 
 def entry(tmp_path: Path, command: list[str] = PROGRAM) -> XdgAutostart:
-    environ = {"XDG_CONFIG_HOME": str(tmp_path / "config")}
+    environ = {
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        # The system's data folders, where a native package installs the icon into hicolor.
+        "XDG_DATA_DIRS": str(tmp_path / "system-share"),
+    }
     made = autostart_for("linux", home=tmp_path / "home", environ=environ, command=command)
     assert isinstance(made, XdgAutostart)
     return made
@@ -78,13 +83,94 @@ def test_enable_writes_a_valid_entry_in_xdg_config_home(tmp_path: Path) -> None:
     keys = desktop_keys(path)
     assert keys["Type"] == "Application"
     assert keys["Exec"] == PROGRAM[0]
-    assert keys["Icon"] == "claude-usage-gauge"
+    # No icon theme holds the app's icon here (a clone): the entry shows our own copy.
+    assert keys["Icon"] == str(tmp_path / "data" / "claude-usage-gauge" / "claude-usage-gauge.png")
     assert keys["Terminal"] == "false"
     assert keys["X-GNOME-Autostart-enabled"] == "true"
     assert keys["Categories"] == "Utility;"
     assert keys["Name"]
     assert keys["Comment"]
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_an_entry_from_a_clone_shows_the_apps_own_icon_until_disabled(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from claude_usage_gauge.desktop.app_icon import APP_ICON_SIZE
+
+    auto = entry(tmp_path)
+    icon = tmp_path / "data" / "claude-usage-gauge" / "claude-usage-gauge.png"
+    assert not icon.exists()
+    assert auto.status().state is AutostartState.DISABLED  # looking writes nothing
+
+    auto.enable()
+
+    assert Path(desktop_keys(auto.path)["Icon"]) == icon
+    with Image.open(icon) as picture:
+        assert picture.size == (APP_ICON_SIZE, APP_ICON_SIZE)
+        assert picture.mode == "RGBA"
+        assert picture.getchannel("A").getextrema()[1] == 255  # a picture, not a blank
+    assert stat.S_IMODE(icon.stat().st_mode) == 0o644
+    assert stat.S_IMODE(icon.parent.stat().st_mode) == 0o700
+    assert auto.status().state is AutostartState.ENABLED
+
+    auto.disable()
+
+    assert not icon.exists()
+    assert not auto.path.exists()
+
+
+def test_the_same_icon_as_the_packaged_one(tmp_path: Path) -> None:
+    # The .deb installs assets/icon-256.png; the copy written at enable is the same picture.
+    auto = entry(tmp_path)
+    auto.enable()
+    assert auto.icon_path is not None
+    packaged = Path(__file__).resolve().parents[2] / "assets" / "icon-256.png"
+    assert auto.icon_path.read_bytes() == packaged.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "installed",
+    [
+        "system-share/icons/hicolor/48x48/apps/claude-usage-gauge.png",
+        "data/icons/hicolor/256x256/apps/claude-usage-gauge.png",
+        "home/.icons/hicolor/scalable/apps/claude-usage-gauge.svg",
+    ],
+    ids=["native-package", "user-theme", "home-icons"],
+)
+def test_where_an_icon_theme_holds_the_icon_the_entry_names_it(
+    tmp_path: Path, installed: str
+) -> None:
+    picture = tmp_path / installed
+    picture.parent.mkdir(parents=True)
+    picture.write_bytes(b"an icon")
+    auto = entry(tmp_path)
+
+    auto.enable()
+
+    assert desktop_keys(auto.path)["Icon"] == "claude-usage-gauge"
+    assert auto.icon_path is not None
+    assert not auto.icon_path.exists()  # nothing of ours to show, so nothing written
+    validate(auto.path)
+    auto.disable()
+    assert picture.read_bytes() == b"an icon"  # the theme's icon is not ours to remove
+
+
+def test_an_entry_made_from_a_clone_is_told_apart_once_the_package_is_installed(
+    tmp_path: Path,
+) -> None:
+    auto = entry(tmp_path)
+    auto.enable()
+    installed = tmp_path / "system-share/icons/hicolor/48x48/apps/claude-usage-gauge.png"
+    installed.parent.mkdir(parents=True)
+    installed.write_bytes(b"an icon")
+    # The entry on disk points at our copy, the one we would write names the icon: enable
+    # rewrites it, and removes the copy nothing needs any more.
+    assert auto.status().state is AutostartState.DIFFERENT
+    assert auto.enable().state is AutostartState.ENABLED
+    assert desktop_keys(auto.path)["Icon"] == "claude-usage-gauge"
+    assert auto.icon_path is not None
+    assert not auto.icon_path.exists()
 
 
 def test_default_folder_is_dot_config_when_xdg_config_home_is_unset_or_relative(

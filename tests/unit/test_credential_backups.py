@@ -122,6 +122,13 @@ def test_reset_moves_the_file_into_a_private_backup(env: dict[str, str], backups
         assert words in result.next_steps
     assert "claude-usage-gauge credentials restore" in result.next_steps
     assert TOKEN not in result.next_steps
+    # A notification shows no markup: the menu's entry by name, the command without backticks.
+    steps = result.menu_steps
+    assert "Sign in again in Claude Code" in steps
+    assert '"Restore credentials…" in this menu' in steps
+    assert "(or run claude-usage-gauge credentials restore)" in steps
+    assert "`" not in steps
+    assert result.backup.label in steps
 
 
 def test_reset_then_restore_gives_back_the_exact_bytes(
@@ -171,6 +178,9 @@ def test_restore_when_a_new_sign_in_exists_keeps_both(
     assert result.set_aside.path is not None
     assert result.set_aside.path.read_bytes() == NEWER
     assert result.set_aside.label in result.next_steps
+    assert result.set_aside.label in result.menu_steps
+    assert '"Restore credentials…" again' in result.menu_steps
+    assert "`" not in result.menu_steps
     assert [b.path for b in list_backups(backups_dir)] == [result.set_aside.path]
     # Restoring again swaps back: nothing was lost either way.
     again = restore_credentials(

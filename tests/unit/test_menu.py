@@ -11,8 +11,15 @@ import pytest
 
 from claude_usage_gauge.core.display_state import DisplayState
 from claude_usage_gauge.core.errors import ErrorKind, Problem
-from claude_usage_gauge.core.guidance import USAGE_PAGE, clock, headline
-from claude_usage_gauge.core.menu import SEPARATOR, WRAP, Entry, MenuContext, build_menu
+from claude_usage_gauge.core.guidance import USAGE_PAGE, clock, headline, help_steps
+from claude_usage_gauge.core.menu import (
+    KEEP_ACTION,
+    SEPARATOR,
+    WRAP,
+    Entry,
+    MenuContext,
+    build_menu,
+)
 from claude_usage_gauge.core.schedule import Gate
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.core.state import HistoryPoint, State
@@ -203,12 +210,41 @@ def test_error_entry_holds_the_full_text() -> None:
     assert warning.text == f"⚠ {headline(problem)}"
     assert warning.action is None
     assert all(len(line.text) <= WRAP for line in warning.children)
-    words = [e.text.strip() for e in warning.children if e.informational]
+    text = warning.children[: warning.children.index(SEPARATOR)]
+    words = [e.text.strip() for e in text]
     assert " ".join(words) == f"{problem.message} ({problem.detail})"
-    assert all(e.text.startswith(CONTINUATION) for e in warning.children[1:] if e.informational)
+    assert all(e.text.startswith(CONTINUATION) for e in text[1:])
     assert warning.children[-1].action == "copy_report"
     # A separator sets the problem apart from the readings.
     assert menu[menu.index(warning) - 1] == SEPARATOR
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [ErrorKind.RATE_LIMITED, ErrorKind.NETWORK, ErrorKind.SERVER_ERROR, ErrorKind.CONFIG],
+)
+def test_a_problem_not_about_the_sign_in_says_what_to_do_in_its_submenu(kind: ErrorKind) -> None:
+    problem = Problem(kind, "words")
+    menu = build_menu(view(usage(), error=problem), NOW, CONTEXT)
+    warning = entry(menu, "⚠")
+    said = texts(warning.children)
+    start = said.index("What to do:")
+    steps = " ".join(line.strip() for line in said[start + 1 : -2])
+    assert steps == " ".join(f"{i}. {step}" for i, step in enumerate(help_steps(kind), 1))
+    assert all(len(line) <= WRAP for line in said)
+    assert warning.children[-1].action == "copy_report"
+    # "Sign-in help" is about signing in, not a second copy of these steps.
+    sign_in = " ".join(texts(entry(menu, "Sign-in help").children))
+    assert help_steps(kind)[0] not in sign_in
+    assert "claude" in sign_in
+
+
+@pytest.mark.parametrize(
+    "kind", [ErrorKind.TOKEN_EXPIRED, ErrorKind.NO_CREDENTIALS, ErrorKind.OUT_OF_EXTRA_USAGE]
+)
+def test_a_sign_in_problem_keeps_its_help_in_sign_in_help(kind: ErrorKind) -> None:
+    menu = build_menu(view(usage(), error=Problem(kind, "words")), NOW, CONTEXT)
+    assert "What to do:" not in texts(entry(menu, "⚠").children)
 
 
 def test_error_without_data_shows_no_reading_placeholder() -> None:
@@ -253,8 +289,13 @@ def test_reset_asks_for_confirmation_and_says_where_the_backup_goes() -> None:
     assert CONTEXT.credentials_path in said
     assert "Nothing is deleted" in said
     assert "/login" in said
+    assert "sign in again in Claude Code" in said
     assert reset.children[-1] == Entry("Yes, move it aside", action="reset_credentials")
-    assert [e.action for e in reset.children if e.action] == ["reset_credentials"]
+    # The first choice the keyboard reaches is the harmless one: a stray Return keeps the file.
+    assert [e for e in reset.children if e.selectable] == [
+        Entry("No, keep it", action=KEEP_ACTION),
+        Entry("Yes, move it aside", action="reset_credentials"),
+    ]
 
 
 def test_backup_folder_is_cut_only_after_a_separator() -> None:
@@ -277,7 +318,10 @@ def test_restore_only_when_there_is_a_backup() -> None:
     restore = entry(build_menu(view(usage()), NOW, context), "Restore credentials")
     assert restore.action is None
     assert "2026-03-10 11:42" in " ".join(texts(restore.children))
-    assert restore.children[-1] == Entry("Yes, restore it", action="restore_credentials")
+    assert [e for e in restore.children if e.selectable] == [
+        Entry("No, leave it", action=KEEP_ACTION),
+        Entry("Yes, restore it", action="restore_credentials"),
+    ]
 
 
 # -- settings and the end --------------------------------------------------------------------

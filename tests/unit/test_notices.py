@@ -1,7 +1,9 @@
-"""Desktop notifications: once per crossing, once per new problem, silent on start-up."""
+"""Desktop notifications: once per crossing (a restart does not repeat one), once per new
+problem, problems silent on start-up."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
@@ -55,16 +57,71 @@ def run(views: Iterable[View], memory: NoticeMemory | None = None) -> list[list[
 # -- start-up --------------------------------------------------------------------------------
 
 
-def test_first_view_only_sets_the_memory() -> None:
+def test_a_first_start_past_a_threshold_tells_it_once() -> None:
     notes, memory = notices_for(
         view(97.0, 85.0, error=ErrorKind.RATE_LIMITED), NoticeMemory(), THRESHOLDS
     )
-    assert notes == []
+    assert [n.title for n in notes] == ["5-hour session at 97 %", "Week (all models) at 85 %"]
     assert memory.started
     assert memory.announced == {FIVE_HOUR: 95.0, SEVEN_DAY: 80.0}
+    # A problem already there at start-up is shown by the icon and the menu, not announced.
     assert memory.problem == ErrorKind.RATE_LIMITED
-    # What was true at start-up is not told later either.
     assert run([view(97.0, 85.0, error=ErrorKind.RATE_LIMITED)] * 3, memory) == [[], [], []]
+
+
+def restarted(memory: NoticeMemory) -> NoticeMemory:
+    """The memory as the next run reads it back: through its JSON, as the tray saves it."""
+    return NoticeMemory.from_json(json.loads(json.dumps(memory.to_json())))
+
+
+def test_a_restart_does_not_repeat_what_this_period_was_told() -> None:
+    resets = NOW + timedelta(hours=2)
+    _, memory = notices_for(view(97.0, 85.0, resets_at=resets), NoticeMemory(), THRESHOLDS)
+    again = restarted(memory)
+    assert not again.started
+    assert again.announced == {FIVE_HOUR: 95.0, SEVEN_DAY: 80.0}
+    assert run([view(98.0, 86.0, resets_at=resets)] * 2, again) == [[], []]
+
+
+def test_a_restart_still_tells_a_higher_threshold() -> None:
+    _, memory = notices_for(view(85.0), NoticeMemory(), THRESHOLDS)
+    results = run([view(96.0)], restarted(memory))
+    assert [n.title for n in results[0]] == ["5-hour session at 96 %"]
+
+
+def test_a_period_that_ended_while_the_tray_was_off_re_arms() -> None:
+    # Told 97 % in one period; the next run sees the window resetting 5 hours later: new period.
+    first = NOW + timedelta(hours=1)
+    _, memory = notices_for(view(97.0, resets_at=first), NoticeMemory(), THRESHOLDS)
+    results = run([view(85.0, resets_at=first + timedelta(hours=5))], restarted(memory))
+    assert [(n.title, n.topic) for n in results[0]] == [
+        ("5-hour session at 85 %", "threshold:five_hour")
+    ]
+
+
+def test_the_same_reset_re_announced_with_another_fraction_is_the_same_period() -> None:
+    resets = NOW + timedelta(hours=1)
+    _, memory = notices_for(view(97.0, resets_at=resets), NoticeMemory(), THRESHOLDS)
+    moved = resets + timedelta(seconds=0.6)
+    assert run([view(97.0, resets_at=moved)], restarted(memory)) == [[]]
+
+
+def test_a_drop_seen_across_a_restart_re_arms_quietly() -> None:
+    # No reset moment known: the saved last percent still shows the drop below every threshold.
+    _, memory = notices_for(view(97.0), NoticeMemory(), THRESHOLDS)
+    results = run([view(3.0), view(85.0)], restarted(memory))
+    # The reset itself happened while the tray was off: not announced; the new 80 % is.
+    assert [[n.title for n in notes] for notes in results] == [[], ["5-hour session at 85 %"]]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [None, [], "x", {"five_hour": "x"}, {"five_hour": {"announced": "high"}}, {"1": {}}],
+)
+def test_an_unreadable_saved_memory_is_forgotten(raw: object) -> None:
+    memory = NoticeMemory.from_json(raw)
+    assert memory.announced == {}
+    assert run([view(97.0)], memory)[0][0].title == "5-hour session at 97 %"
 
 
 def test_memory_is_not_changed_in_place() -> None:
@@ -119,7 +176,7 @@ def test_threshold_notice_says_when_the_window_resets() -> None:
 def test_reset_of_a_nearly_exhausted_window_is_told_once() -> None:
     results = run(view(p) for p in (97, 3, 3, 5))
     assert results == [
-        [],
+        [Notice("5-hour session at 97 %", "Past 95 %.", "threshold:five_hour")],
         [Notice("5-hour session has reset", "Now at 3 %.", "reset:five_hour")],
         [],
         [],
@@ -231,3 +288,36 @@ def test_claude_codes_refusal_is_told_once_with_the_plans_numbers() -> None:
         )
     ]
     assert results[2] == []
+
+
+# -- a sign-out the user chose ---------------------------------------------------------------
+
+
+def test_a_sign_out_the_user_chose_is_not_announced() -> None:
+    _, memory = notices_for(view(40.0), NoticeMemory(), THRESHOLDS, NOW)
+    memory = memory.expecting_sign_out(NOW + timedelta(minutes=1))
+    signed_out = view(None, None, error=ErrorKind.NO_CREDENTIALS)
+    notes, memory = notices_for(signed_out, memory, THRESHOLDS, NOW + timedelta(seconds=5))
+    assert notes == []
+    assert memory.problem == ErrorKind.NO_CREDENTIALS
+    assert memory.sign_out_chosen_until is None  # once only
+    # Signing in again is still news.
+    notes, _ = notices_for(view(40.0), memory, THRESHOLDS, NOW + timedelta(minutes=3))
+    assert [n.title for n in notes] == ["Claude usage is readable again"]
+
+
+def test_a_sign_out_long_after_the_reset_is_announced() -> None:
+    _, memory = notices_for(view(40.0), NoticeMemory(), THRESHOLDS, NOW)
+    memory = memory.expecting_sign_out(NOW + timedelta(minutes=1))
+    signed_out = view(None, None, error=ErrorKind.NO_CREDENTIALS)
+    notes, _ = notices_for(signed_out, memory, THRESHOLDS, NOW + timedelta(minutes=2))
+    assert [n.title for n in notes] == ["Claude usage cannot be read"]
+
+
+def test_other_problems_right_after_a_reset_are_still_announced() -> None:
+    _, memory = notices_for(view(40.0), NoticeMemory(), THRESHOLDS, NOW)
+    memory = memory.expecting_sign_out(NOW + timedelta(minutes=1))
+    limited = view(40.0, error=ErrorKind.RATE_LIMITED)
+    notes, memory = notices_for(limited, memory, THRESHOLDS, NOW)
+    assert [n.title for n in notes] == ["Claude usage cannot be read"]
+    assert memory.sign_out_chosen_until is not None  # still waiting for the sign-out itself

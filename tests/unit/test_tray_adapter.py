@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from claude_usage_gauge.core.display_state import DisplayState
 from claude_usage_gauge.core.errors import ErrorKind, Problem
 from claude_usage_gauge.core.menu import Entry, MenuContext
+from claude_usage_gauge.core.notices import NoticeMemory
 from claude_usage_gauge.core.schedule import MANUAL_SPACING, Gate
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.core.state import State
@@ -128,3 +130,40 @@ def test_a_held_back_refresh_comes_back_without_anything_else_changing() -> None
     assert wait_until(lambda: len(tray.frames) > 1, 10), "the menu was not redrawn"
     again = next(e for e in tray.menu_entries(tray.frames[-1]) if e.action == "refresh")
     assert again == Entry("Refresh now", action="refresh")
+
+
+def test_the_told_thresholds_are_saved_when_they_change_and_only_then(tmp_path: Path) -> None:
+    from claude_usage_gauge.notice_memory_file import load_notice_memory, save_notice_memory
+
+    path = tmp_path / "state" / "notices.json"
+    saves: list[NoticeMemory] = []
+
+    def save(memory: NoticeMemory) -> None:
+        saves.append(memory)
+        save_notice_memory(path, memory)
+
+    tray = RecordingTray()
+    tray.remember_notices(load_notice_memory(path), save)
+    tray.show(_state(97.0))
+    tray.show(_state(97.5))
+    tray.rebuild()
+    assert tray.notes == [("5-hour session at 97 %", "threshold:five_hour")]
+    assert len(saves) == 2  # the told 95 %, then the last percent seen moved
+    assert path.stat().st_mode & 0o777 == 0o600
+
+    # The next run: the same period was told already.
+    again = RecordingTray()
+    again.remember_notices(load_notice_memory(path), save)
+    again.show(_state(97.0))
+    assert again.notes == []
+
+
+def test_an_unreadable_notice_file_costs_at_most_one_repeat(tmp_path: Path) -> None:
+    from claude_usage_gauge.notice_memory_file import load_notice_memory
+
+    path = tmp_path / "notices.json"
+    path.write_text("{not json")
+    tray = RecordingTray()
+    tray.remember_notices(load_notice_memory(path), None)
+    tray.show(_state(97.0))
+    assert tray.notes == [("5-hour session at 97 %", "threshold:five_hour")]

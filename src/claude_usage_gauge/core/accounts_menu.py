@@ -13,13 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from claude_usage_gauge.core.menu import SEPARATOR, Entry, MenuContext, build_menu
+from claude_usage_gauge.core.menu import KEEP_ACTION, SEPARATOR, Entry, MenuContext, build_menu
 from claude_usage_gauge.core.text import ROW_MAX, clean
 from claude_usage_gauge.core.view import TOOLTIP_MAX, View, error_line
 from claude_usage_gauge.core.window_ids import FIVE_HOUR, SEVEN_DAY
 
 # Actions of the whole app: in the top menu once, not in each account's submenu.
-APP_ACTIONS = frozenset({"toggle_notifications", "toggle_autostart", "quit", "open_usage_page"})
+APP_ACTIONS = frozenset(
+    {"toggle_notifications", "toggle_autostart", "quit", "open_usage_page", KEEP_ACTION}
+)
 ACCOUNT_MARK = "@"
 
 

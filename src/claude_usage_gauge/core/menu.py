@@ -24,6 +24,10 @@ from claude_usage_gauge.core.view import (
 )
 
 WRAP = ROW_MAX
+# The entry that undoes a reset; the reset's notification names it.
+RESTORE_ENTRY = "Restore credentials…"
+# The first choice of each confirmation, so that a stray Right + Return changes nothing.
+KEEP_ACTION = "dismiss"
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +173,9 @@ def usage_section(view: View, now: datetime) -> list[Entry]:
         details = (*lead, *rows(clean(full, MESSAGE_MAX)))
         if view.error.request_id:
             details += rows(f"Request id: {view.error.request_id}")
+        if not help_is_sign_in(view.error.kind):
+            # What to do, where the problem is (the sign-in help is about signing in).
+            details += (SEPARATOR, Entry("What to do:"), *_numbered(help_steps(view.error.kind)))
         # What support asks for, in one piece: versions, numbers, the last requests and their ids.
         details += (SEPARATOR, Entry("Copy a report for a bug filing", action="copy_report"))
         entries += [SEPARATOR, Entry(label, children=details, key="problem")]
@@ -181,10 +188,21 @@ def _can_reset(view: View, context: MenuContext) -> bool:
     return not (view.error is not None and view.error.kind == ErrorKind.NO_CREDENTIALS)
 
 
+def help_is_sign_in(kind: ErrorKind | None) -> bool:
+    """Whether the help for `kind` is about the sign-in (the "Sign-in help" submenu shows it);
+    other problems (rate limit, network, settings) carry their help in their own submenu."""
+    return kind is None or kind.needs_new_credentials or kind == ErrorKind.OUT_OF_EXTRA_USAGE
+
+
+def _numbered(steps: list[str]) -> tuple[Entry, ...]:
+    return tuple(row for i, step in enumerate(steps, 1) for row in rows(f"{i}. {step}"))
+
+
 def _help_entry(view: View, context: MenuContext, can_reset: bool) -> Entry:
     kind = view.error.kind if view.error else None
-    steps = help_steps(kind, context.platform, can_reset=can_reset)
-    numbered = tuple(row for i, step in enumerate(steps, 1) for row in rows(f"{i}. {step}"))
+    if not help_is_sign_in(kind):
+        kind = None  # that problem's help is in its own submenu; this one is how to sign in
+    numbered = _numbered(help_steps(kind, context.platform, can_reset=can_reset))
     # Nothing to move aside: the help is how to sign in, and says so on the row.
     label = "Sign-in help" if can_reset else "How to sign in"
     children = (*numbered, SEPARATOR, Entry(USAGE_PAGE, "open_usage_page"))
@@ -207,8 +225,9 @@ def _reset_entry(context: MenuContext) -> Entry:
         Entry("to a backup in"),
         *_path_rows(context.backups_dir),
         *rows("Nothing is deleted; 'Restore credentials…' undoes it."),
-        *rows("Then sign in again: run claude, then /login."),
+        *rows("Then sign in again in Claude Code: run claude, then /login."),
         SEPARATOR,
+        Entry("No, keep it", action=KEEP_ACTION),
         Entry("Yes, move it aside", action="reset_credentials"),
     )
     return Entry("Reset credentials file…", children=confirm, key="reset_confirm")
@@ -219,9 +238,10 @@ def _restore_entry(newest_backup: str) -> Entry:
         *rows(f"Puts back the backup from {newest_backup}."),
         *rows("Newer credentials, if any, are kept as another backup."),
         SEPARATOR,
+        Entry("No, leave it", action=KEEP_ACTION),
         Entry("Yes, restore it", action="restore_credentials"),
     )
-    return Entry("Restore credentials…", children=confirm, key="restore_confirm")
+    return Entry(RESTORE_ENTRY, children=confirm, key="restore_confirm")
 
 
 def build_menu(view: View, now: datetime, context: MenuContext) -> tuple[Entry, ...]:

@@ -28,6 +28,7 @@ from claude_usage_gauge.core.notices import NoticeMemory, notices_for
 from claude_usage_gauge.core.state import State
 from claude_usage_gauge.core.view import View, build_view, status_lines
 from claude_usage_gauge.desktop.app import Session, TrayApp, credentials_found
+from claude_usage_gauge.notice_memory_file import load_notice_memory, save_notice_memory
 from claude_usage_gauge.poller import Poller
 from claude_usage_gauge.refresh import Refresher, utc_now
 from claude_usage_gauge.sources.claude_home import ClaudeHome
@@ -51,6 +52,11 @@ class Watch:
     memory: NoticeMemory = field(default_factory=NoticeMemory)
 
 
+def _told(account: Account) -> NoticeMemory:
+    """What an earlier run already told about this account."""
+    return load_notice_memory(account.paths.notices_file)
+
+
 class AccountsTrayApp(TrayApp):
     def __init__(self, session: Session, backend: BackendInfo | None = None) -> None:
         from claude_usage_gauge.sources.credentials import credentials_signature
@@ -60,7 +66,9 @@ class AccountsTrayApp(TrayApp):
         # The primary's store, refresher and poller are the one-account app's own.
         super().__init__(session, backend)
         primary, *others = session.accounts
-        self.watches = [Watch(primary, self.store, self.refresher, self.poller)]
+        self.watches = [
+            Watch(primary, self.store, self.refresher, self.poller, memory=_told(primary))
+        ]
         cached = self.cached_secrets
         for account in others:
             store = Store.for_home(account.paths, account.home)
@@ -69,9 +77,13 @@ class AccountsTrayApp(TrayApp):
             def signature(home: ClaudeHome = account.home) -> str:
                 return credentials_signature(home, cached)
 
-            self.watches.append(Watch(account, store, refresher, Poller(refresher, signature)))
+            poller = Poller(refresher, signature)
+            self.watches.append(Watch(account, store, refresher, poller, memory=_told(account)))
         self.tray.tooltip_for = self._tooltip
         self.tray.menu_for = self._menu
+
+    def _remember_notices(self) -> None:
+        """Each account's watch announces and remembers its own (the tray announces nothing)."""
 
     # -- the actions of each account -------------------------------------------------------------
 
@@ -129,7 +141,15 @@ class AccountsTrayApp(TrayApp):
             f"{account.name}: credentials moved aside",
             poller=watch.poller,
             paths=account.paths,
+            chosen_sign_out=lambda: self._sign_out_chosen(watch),
         )
+
+    def _sign_out_chosen(self, watch: Watch) -> None:
+        """This account's missing sign-in, right after its reset, is no alarm (see app.py)."""
+        from claude_usage_gauge.desktop.app import CHOSEN_SIGN_OUT
+
+        with self._publish_lock:
+            watch.memory = watch.memory.expecting_sign_out(utc_now() + CHOSEN_SIGN_OUT)
 
     def _restore_of(self, watch: Watch) -> None:
         from claude_usage_gauge.sources.credential_backups import restore_credentials
@@ -195,7 +215,10 @@ class AccountsTrayApp(TrayApp):
             news = state != watch.state
             watch.state = state
             view = build_view(state, now, settings)
-            notes, watch.memory = notices_for(view, watch.memory, settings.notify_percents)
+            before = watch.memory
+            notes, watch.memory = notices_for(view, before, settings.notify_percents, now)
+            if watch.memory.to_json() != before.to_json():
+                save_notice_memory(watch.account.paths.notices_file, watch.memory)
             views = [self._view(w, now) for w in self.watches]
             chosen = self.watches[most_constrained(views)].state or state
             same = chosen is self._shown or chosen == self._shown

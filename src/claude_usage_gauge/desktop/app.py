@@ -11,6 +11,7 @@ import threading
 import webbrowser
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -18,7 +19,7 @@ from claude_usage_gauge import APP_NAME
 from claude_usage_gauge.config import load_settings, save_setting
 from claude_usage_gauge.core.errors import UsageError
 from claude_usage_gauge.core.guidance import USAGE_PAGE
-from claude_usage_gauge.core.menu import MenuContext
+from claude_usage_gauge.core.menu import KEEP_ACTION, MenuContext
 from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.files import ensure_private_dir
 from claude_usage_gauge.paths import AppPaths, app_paths
@@ -40,12 +41,15 @@ if TYPE_CHECKING:
 
 class _Moved(Protocol):
     @property
-    def next_steps(self) -> str: ...
+    def menu_steps(self) -> str: ...
 
 
 log = logging.getLogger(__name__)
 
 DEMO_POLL_SECONDS = 4.0
+# After a reset from the menu, the missing sign-in it causes is the user's choice (its
+# confirmation says to sign in again): no alarm about it if it shows within this time.
+CHOSEN_SIGN_OUT = timedelta(minutes=1)
 
 
 @dataclass
@@ -173,6 +177,15 @@ class TrayApp:
         # The settings file as last read (its size and time), to notice edits from elsewhere.
         self._settings_seen = _file_key(session.paths.config_file)
         self.tray = self._make_tray(backend)
+        self._remember_notices()
+
+    def _remember_notices(self) -> None:
+        from claude_usage_gauge.notice_memory_file import load_notice_memory, save_notice_memory
+
+        path = self.session.paths.notices_file
+        self.tray.remember_notices(
+            load_notice_memory(path), lambda memory: save_notice_memory(path, memory)
+        )
 
     def _make_tray(self, backend: BackendInfo | None) -> Tray:
         from claude_usage_gauge.desktop.tray import make_tray
@@ -186,6 +199,7 @@ class TrayApp:
             "history": self._history,
             "reset_credentials": self._reset_credentials,
             "restore_credentials": self._restore_credentials,
+            KEEP_ACTION: _nothing,  # a confirmation's "No": the menu closes, nothing changes
             "toggle_notifications": self._toggle_notifications,
             "toggle_autostart": self._toggle_autostart,
             "quit": self._quit,
@@ -315,7 +329,13 @@ class TrayApp:
             ),
             "Reset",
             "Credentials moved aside",
+            chosen_sign_out=self._expect_sign_out,
         )
+
+    def _expect_sign_out(self) -> None:
+        from claude_usage_gauge.refresh import utc_now
+
+        self.tray.expect_sign_out(utc_now() + CHOSEN_SIGN_OUT)
 
     def _restore_credentials(self) -> None:
         from claude_usage_gauge.sources.credential_backups import restore_credentials
@@ -337,9 +357,11 @@ class TrayApp:
         *,
         poller: Poller | None = None,
         paths: AppPaths | None = None,
+        chosen_sign_out: Callable[[], None] | None = None,
     ) -> None:
         """Reset or restore (one implementation with the CLI, in backups.py) and say how it went.
-        `poller` and `paths`: the account's, when it is not the primary."""
+        `poller` and `paths`: the account's, when it is not the primary. `chosen_sign_out`: runs
+        once the sign-in is moved aside, before the poll that finds it gone."""
         from claude_usage_gauge.sources.credential_backups import NothingToDo
 
         try:
@@ -357,7 +379,9 @@ class TrayApp:
         if self.cached_secrets is not None:
             self.cached_secrets.clear()
         # Its own topic: the status change this causes must not replace the next steps.
-        self.tray.notify(done, result.next_steps, topic="credentials")
+        self.tray.notify(done, result.menu_steps, topic="credentials")
+        if chosen_sign_out is not None:
+            chosen_sign_out()
         (poller or self.poller).poke()
 
     def _toggle_notifications(self) -> None:
@@ -392,6 +416,10 @@ class TrayApp:
     def _quit(self) -> None:
         self.poller.stop()
         self.tray.stop()
+
+
+def _nothing() -> None:
+    pass
 
 
 def credentials_found(home: ClaudeHome) -> bool | None:

@@ -99,6 +99,8 @@ class Tray(ABC):
         self._context = context
         self._on_ready = on_ready
         self._memory = NoticeMemory()
+        # Keeps the memory's lasting part (thresholds told) for the next run; see remember_notices.
+        self._save_notices: Callable[[NoticeMemory], None] | None = None
         self._lock = threading.Lock()
         self._last_state: State | None = None
         self._last_frame: Frame | None = None
@@ -154,14 +156,36 @@ class Tray(ABC):
                 changed=changed,
             )
             notes: list[Notice] = []
+            memory = self._memory
             if announce:
-                notes, self._memory = notices_for(view, self._memory, self.settings.notify_percents)
+                notes, self._memory = notices_for(view, memory, self.settings.notify_percents, now)
+            save = self._save_notices if self._memory.to_json() != memory.to_json() else None
+            told = self._memory
             self._last_frame = frame
             self._present(frame)
             self._redraw_at(refresh_possible_at(view, now), now)
+        # Out of the lock (a write to disk); only the poller's thread announces, so saves keep
+        # their order. Before the notices go out: a crash between them repeats none.
+        if save is not None:
+            save(told)
         if self.settings.notifications:
             for note in notes:
                 self.notify(note.title, note.message, note.topic)
+
+    def remember_notices(
+        self, memory: NoticeMemory, save: Callable[[NoticeMemory], None] | None
+    ) -> None:
+        """Start from what an earlier run told (so a restart does not repeat it) and hand each
+        change of it to `save`. Before `run`."""
+        with self._lock:
+            self._memory = memory
+            self._save_notices = save
+
+    def expect_sign_out(self, until: datetime) -> None:
+        """The user moved the sign-in aside from the menu and was told what to do next: the
+        missing sign-in this causes is not announced again (until `until` at the latest)."""
+        with self._lock:
+            self._memory = self._memory.expecting_sign_out(until)
 
     def _redraw_at(self, moment: datetime | None, now: datetime) -> None:
         """Redraw once at `moment` (the menu's "Refresh now — possible at …" turns back into a

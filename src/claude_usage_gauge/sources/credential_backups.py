@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from claude_usage_gauge.core.menu import RESTORE_ENTRY
 from claude_usage_gauge.files import ensure_private_dir, read_regular, write_private_file
 from claude_usage_gauge.local_time import stamp
 from claude_usage_gauge.sources.backup_checks import (
@@ -64,7 +65,8 @@ class ResetResult:
     backup: Backup
     moved_file: Path | None  # where the credentials file was (it is now backup.path)
     keychain_saved: bool
-    next_steps: str
+    next_steps: str  # for a terminal
+    menu_steps: str = ""  # for a notification after the tray menu's "Reset credentials file…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +76,8 @@ class RestoreResult:
     keychain_restored: bool
     # The sign-in that had appeared since the reset, now kept as a backup of its own.
     set_aside: Backup | None
-    next_steps: str
+    next_steps: str  # for a terminal
+    menu_steps: str = ""  # for a notification after the tray menu's "Restore credentials…"
 
 
 def list_backups(backups_dir: Path, secret_store: SecretStore | None = None) -> list[Backup]:
@@ -119,7 +122,13 @@ def reset_credentials(
         "a terminal, run `claude`, then type /login (or run `claude auth login`). To undo this, "
         f"run `{RESTORE_COMMAND}`."
     )
-    return ResetResult(backup, moved_file, keychain_saved, next_steps)
+    # A notification shows no markup: the menu's own entry first, the command as it is typed.
+    menu_steps = (
+        f"Claude Code's sign-in was moved aside (backup {backup.label}). Sign in again in "
+        "Claude Code: run claude in a terminal, then type /login. To undo this, choose "
+        f'"{RESTORE_ENTRY}" in this menu (or run {RESTORE_COMMAND}).'
+    )
+    return ResetResult(backup, moved_file, keychain_saved, next_steps, menu_steps)
 
 
 def restore_credentials(
@@ -163,10 +172,12 @@ def restore_credentials(
         f"Claude Code's earlier sign-in is back (backup {target.label}); Claude Code uses it the "
         "next time it starts."
     )
+    menu_steps = next_steps
     if set_aside is not None:
-        next_steps += (
-            f" The sign-in that was there is kept as backup {set_aside[0].label}; run "
-            f"`{RESTORE_COMMAND}` again to swap back."
+        kept = f" The sign-in that was there is kept as backup {set_aside[0].label}; "
+        next_steps += kept + f"run `{RESTORE_COMMAND}` again to swap back."
+        menu_steps += (
+            kept + f'choose "{RESTORE_ENTRY}" again (or run {RESTORE_COMMAND}) to swap back.'
         )
     return RestoreResult(
         restored=target,
@@ -174,6 +185,7 @@ def restore_credentials(
         keychain_restored=keychain_restored,
         set_aside=set_aside[0] if set_aside is not None else None,
         next_steps=next_steps,
+        menu_steps=menu_steps,
     )
 
 

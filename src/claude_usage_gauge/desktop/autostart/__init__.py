@@ -53,10 +53,16 @@ def autostart_for(
         from claude_usage_gauge.desktop.autostart._macos import LaunchAgent, allow_label_in_launchd
 
         return LaunchAgent(command, home=home, allow_label=allow_label_in_launchd)
-    from claude_usage_gauge.desktop.autostart._linux import XdgAutostart, autostart_dir
+    from claude_usage_gauge.desktop.app_icon import icon_search_dirs
+    from claude_usage_gauge.desktop.autostart._linux import XdgAutostart, autostart_dir, icon_file
 
     env = os.environ if environ is None else environ
-    return XdgAutostart(command, folder=autostart_dir(home, env.get("XDG_CONFIG_HOME", "")))
+    return XdgAutostart(
+        command,
+        folder=autostart_dir(home, env.get("XDG_CONFIG_HOME", "")),
+        icon_path=icon_file(home, env.get("XDG_DATA_HOME", "")),
+        icon_dirs=icon_search_dirs(home, env),
+    )
 
 
 def autostart_command(action: str) -> int:
