@@ -146,9 +146,16 @@ def main(argv: list[str] | None = None) -> int:
             icon = desktop.docked_icon(APP_NAME)
             assert icon is not None
             desktop.click(*icon.centre, button=3)
+            if not wait_until(lambda: bool(desktop.menus()), 5):
+                print("the menu did not open", file=sys.stderr)
+                return 1
             time.sleep(1.0)
+            menu = desktop.menus()[0]
             shot = desktop.screenshot(OUT / "full.png")
-            shot.crop((shot.width - 470, 0, shot.width, 372)).save(OUT / "menu.png")
+            # The menu and the panel corner with the icon above it, with a small margin.
+            left = max(0, min(menu.x, icon.x) - 16)
+            bottom = min(shot.height, menu.y + menu.height + 16)
+            shot.crop((left, 0, shot.width, bottom)).save(OUT / "menu.png")
             os.unlink(OUT / "full.png")
         finally:
             proc.terminate()
