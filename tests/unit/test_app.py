@@ -17,7 +17,7 @@ from claude_usage_gauge.core.settings import Settings
 from claude_usage_gauge.core.usage import Usage, Window
 from claude_usage_gauge.core.view import View
 from claude_usage_gauge.core.window_ids import FIVE_HOUR, SEVEN_DAY
-from claude_usage_gauge.desktop.app import single_instance
+from claude_usage_gauge.desktop.session import single_instance
 from claude_usage_gauge.desktop.tray import gauge_view
 from claude_usage_gauge.paths import AppPaths
 
@@ -29,7 +29,7 @@ CONTENDER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from claude_usage_gauge.desktop.app import single_instance
+    from claude_usage_gauge.desktop.session import single_instance
     from claude_usage_gauge.paths import AppPaths
 
     root = Path(sys.argv[1])

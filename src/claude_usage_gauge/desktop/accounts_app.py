@@ -27,7 +27,8 @@ from claude_usage_gauge.core.menu import Entry, MenuContext
 from claude_usage_gauge.core.notices import NoticeMemory, notices_for
 from claude_usage_gauge.core.state import State
 from claude_usage_gauge.core.view import View, build_view, status_lines
-from claude_usage_gauge.desktop.app import Session, TrayApp, credentials_found
+from claude_usage_gauge.desktop.app import TrayApp, credentials_found
+from claude_usage_gauge.desktop.session import Session
 from claude_usage_gauge.notice_memory_file import load_notice_memory, save_notice_memory
 from claude_usage_gauge.poller import Poller
 from claude_usage_gauge.refresh import Refresher, utc_now
