@@ -17,21 +17,11 @@ from claude_usage_gauge.core.display_state import DisplayState
 from claude_usage_gauge.core.gauge import LEVEL_COLOURS, render
 from claude_usage_gauge.core.gauge_layout import layout
 from claude_usage_gauge.core.gauge_view import GaugeView, Level, level_for
-from tests.support.icon_contrast import MIN_NUMBER_CONTRAST, icon_number_contrast
+from tests.support.icon_contrast import MIN_NUMBER_CONTRAST, icon_number_contrast, luminance
 
 ROOT = Path(__file__).resolve().parents[2]
 WHITE = (255, 255, 255)
 DARK_PANEL = (0x20, 0x20, 0x20)
-
-
-def _linear(channel: int) -> float:
-    c = channel / 255
-    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-
-def luminance(rgb: tuple[int, ...]) -> float:
-    r, g, b = (_linear(c) for c in rgb[:3])
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
 def contrast(a: tuple[int, ...], b: tuple[int, ...]) -> float:
