@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
-from claude_usage_gauge import APP_NAME
 from claude_usage_gauge.store import Store
 from claude_usage_gauge.testing.desktop import (
     SCREEN,
@@ -27,7 +26,7 @@ from claude_usage_gauge.testing.desktop import (
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI, ok
 from claude_usage_gauge.testing.session_bus import wait_until
 from claude_usage_gauge.testing.tray_home import TrayHome
-from tests.support.desktop_host import ARTIFACTS, e2e_desktop
+from tests.support.desktop_host import ARTIFACTS, docked_icon, e2e_desktop
 
 pytestmark = [
     pytest.mark.e2e,
@@ -59,19 +58,6 @@ def home(tmp_path: Path, desktop: Desktop) -> Iterator[TrayHome]:
             proc.wait(10)
 
 
-def _icon(desktop: Desktop) -> Geometry:
-    found: list[Geometry] = []
-
-    def docked() -> bool:
-        geometry = desktop.docked_icon(APP_NAME)
-        if geometry is not None:
-            found.append(geometry)
-        return geometry is not None
-
-    assert wait_until(docked, 20), f"icon never docked; windows: {desktop.window_names()}"
-    return found[-1]
-
-
 def _wait_menus(desktop: Desktop, count: int) -> list[Geometry]:
     assert wait_until(lambda: len(desktop.menus()) >= count, 10), "the menu did not open"
     time.sleep(0.5)  # mapped is not yet drawn: give GTK a frame before the screenshot
@@ -92,7 +78,7 @@ def _close(desktop: Desktop) -> None:
 
 
 def _open(desktop: Desktop, shot: str) -> tuple[Geometry, Image.Image]:
-    desktop.click(*_icon(desktop).centre, button=3)
+    desktop.click(*docked_icon(desktop).centre, button=3)
     menu = _wait_menus(desktop, 1)[0]
     screen = desktop.screenshot(ARTIFACTS / f"xembed-menus-{shot}.png")
     return menu, screen.crop((menu.x, menu.y, menu.x + menu.width, menu.y + menu.height))

@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from claude_usage_gauge.testing.desktop import Desktop, Host, missing_tools, running_desktop
+from claude_usage_gauge import APP_NAME
+from claude_usage_gauge.testing.desktop import (
+    Desktop,
+    Geometry,
+    Host,
+    missing_tools,
+    running_desktop,
+)
+from claude_usage_gauge.testing.session_bus import wait_until
 
 # Screenshots and measurements the e2e tests leave for people to look at.
 ARTIFACTS = Path(os.environ.get("CLAUDE_USAGE_GAUGE_ARTIFACTS", "artifacts")) / "e2e"
@@ -28,3 +36,17 @@ def e2e_desktop(workdir: Path, host: Host = "trayer") -> Iterator[Desktop]:
         pytest.skip(message)
     with running_desktop(workdir, host=host) as running:
         yield running
+
+
+def docked_icon(desktop: Desktop, timeout: float = 20) -> Geometry:
+    """Where the tray's icon is docked in trayer, once it is (the test fails if it never is)."""
+    found: list[Geometry] = []
+
+    def docked() -> bool:
+        geometry = desktop.docked_icon(APP_NAME)
+        if geometry is not None:
+            found.append(geometry)
+        return geometry is not None
+
+    assert wait_until(docked, timeout), f"icon never docked; windows: {desktop.window_names()}"
+    return found[-1]
