@@ -122,6 +122,7 @@ class Idle:
     involuntary_per_s: float
     threads: int
     requests: int
+    exit_seconds: float
 
 
 def time_to_ready(host: Host, env: dict[str, str]) -> tuple[float, float]:
@@ -158,6 +159,10 @@ def measure(host: Host, env: dict[str, str], api: FakeUsageAPI, seconds: float, 
                 time.sleep(1.0)
                 after_opens.append(rss_mb(proc.pid))
         voluntary, involuntary = switches_after.since(switches_before)
+        # SIGTERM (what a session's logout sends) to the process gone, after all of the above.
+        signalled = time.monotonic()
+        stop(proc)
+        exit_seconds = time.monotonic() - signalled
         return Idle(
             seconds=elapsed,
             rss_settled=settled,
@@ -168,6 +173,7 @@ def measure(host: Host, env: dict[str, str], api: FakeUsageAPI, seconds: float, 
             involuntary_per_s=involuntary / elapsed,
             threads=switches_after.threads,
             requests=requests,
+            exit_seconds=exit_seconds,
         )
     finally:
         stop(proc)
@@ -208,6 +214,7 @@ def report(
         f"{idle.involuntary_per_s:.2f}/s involuntary over {idle.threads} threads"
     )
     print(f"requests while idle: {idle.requests}")
+    print(f"SIGTERM to exit, after the menu opens: {idle.exit_seconds:.2f} s")
     if args.summary:
         for name, figure, target, met in rows:
             verdict = "met" if met else "missed"
