@@ -337,9 +337,13 @@ def test_two_accounts_side_by_side_in_the_real_menu(tmp_path: Path, desktop: Des
             def said(item: MenuItem) -> str:
                 return "".join(i.label.strip() for i in item.walk())
 
-            assert str(work_file) in said(work)
-            assert str(home.credentials) in said(personal)
-            assert str(home.credentials) not in said(work)
+            # Written from ~ (the tray's HOME is the test's home).
+            work_shown = f"~/{work_file.relative_to(home.root).as_posix()}"
+            personal_shown = f"~/{home.credentials.relative_to(home.root).as_posix()}"
+            assert work_shown in said(work)
+            assert personal_shown in said(personal)
+            assert personal_shown not in said(work)
+            assert str(home.root) not in said(work) + said(personal)
             assert menu.find("Quit").enabled  # the app's part, once, at the top level
             assert sum(1 for label in labels if label == "Quit") == 1
 

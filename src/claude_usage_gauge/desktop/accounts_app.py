@@ -27,7 +27,7 @@ from claude_usage_gauge.core.menu import Entry, MenuContext
 from claude_usage_gauge.core.notices import NoticeMemory, notices_for
 from claude_usage_gauge.core.state import State
 from claude_usage_gauge.core.view import View, build_view, status_lines
-from claude_usage_gauge.desktop.app import TrayApp, credentials_found
+from claude_usage_gauge.desktop.app import TrayApp, credentials_found, shown_path
 from claude_usage_gauge.desktop.session import Session
 from claude_usage_gauge.notice_memory_file import load_notice_memory, save_notice_memory
 from claude_usage_gauge.poller import Poller
@@ -263,8 +263,8 @@ class AccountsTrayApp(TrayApp):
         return MenuContext(
             plan=watch.refresher.plan,
             newest_backup=newest,
-            credentials_path=str(watch.account.home.credentials_file),
-            backups_dir=str(watch.account.paths.backups_dir),
+            credentials_path=shown_path(watch.account.home.credentials_file),
+            backups_dir=shown_path(watch.account.paths.backups_dir),
             credentials_found=credentials_found(watch.account.home),
         )
 

@@ -91,7 +91,7 @@ class TrayApp:
         self.refresher = Refresher(self.store, session.settings, session.home, self.cached_secrets)
         home, cached = session.home, self.cached_secrets
         self.poller = Poller(self.refresher, lambda: credentials_signature(home, cached))
-        self._credentials_path = str(home.credentials_file)
+        self._credentials_path = shown_path(home.credentials_file)
         # The settings file as last read (its size and time), to notice edits from elsewhere.
         self._settings_seen = _file_key(session.paths.config_file)
         self.tray = self._make_tray(backend)
@@ -168,7 +168,7 @@ class TrayApp:
             autostart_on=None if self.session.demo else self._autostart_on(),
             newest_backup=newest,
             credentials_path=self._credentials_path,
-            backups_dir=str(self.session.paths.backups_dir),
+            backups_dir=shown_path(self.session.paths.backups_dir),
             credentials_found=credentials_found(self.session.home),
         )
 
@@ -338,6 +338,14 @@ class TrayApp:
 
 def _nothing() -> None:
     pass
+
+
+def shown_path(path: Path) -> str:
+    """A path as the menu shows it: written from `~` under the user's home, which is shorter and
+    names no user on a screen shared or shot for a bug report."""
+    from claude_usage_gauge.core.report import without_home
+
+    return without_home(str(path), str(Path.home()))
 
 
 def credentials_found(home: ClaudeHome) -> bool | None:
