@@ -136,7 +136,7 @@ def test_a_config_dir_named_in_bytes_that_are_not_utf8(tmp_path: Path) -> None:
         assert "unexpected error" not in proc.stdout + proc.stderr
     reset, listed, restore = procs[2:5]
     assert reset.returncode == 0, reset.stdout
-    assert listed.stdout.endswith("  (file)\n")
+    assert listed.stdout.endswith(" (file)\n")
     assert restore.returncode == 0, restore.stdout
     assert Path(config_dir, ".credentials.json").read_bytes() == original
     assert "\\xff" in procs[1].stdout  # doctor names the folder, escaped
