@@ -130,3 +130,30 @@ def test_an_accounts_problem_keeps_its_row_short_and_its_words_inside() -> None:
     assert menu[2].text == "work · 5h 66 % · week 77 % · ⚠"
     assert any(e.text.startswith("⚠ Rate limited") for e in menu[2].children)
     assert all(len(e.text) <= ROW_MAX for e in menu)
+
+
+def test_the_menu_is_redrawn_when_the_first_accounts_refresh_becomes_a_click_again() -> None:
+    from claude_usage_gauge.core.accounts_menu import AccountPanel, next_redraw
+    from claude_usage_gauge.core.settings import Settings
+    from claude_usage_gauge.core.state import State
+    from claude_usage_gauge.core.view import build_view
+    from tests.unit.test_menu import signed_in_state
+
+    until = NOW + timedelta(minutes=35)
+    limited = signed_in_state(
+        last_kind=ErrorKind.RATE_LIMITED, rate_failures=1, rate_limited_until=until
+    ).with_error(Problem(ErrorKind.RATE_LIMITED, "Rate limited.", retry_at=until), NOW)
+    just_refreshed = replace(signed_in_state(last_success=NOW), last_manual=NOW)
+    free = signed_in_state(last_success=NOW - timedelta(minutes=1))
+
+    def panel(name: str, state: State) -> AccountPanel:
+        return AccountPanel(name, build_view(state, NOW, Settings()), CONTEXT)
+
+    alone = next_redraw([panel("personal", limited)], NOW)
+    assert alone is not None
+    assert alone >= until
+    both = next_redraw([panel("personal", limited), panel("work", just_refreshed)], NOW)
+    # The other account's short wait comes first: that is when the menu must change.
+    assert both is not None
+    assert NOW < both < until
+    assert next_redraw([panel("personal", free), panel("work", free)], NOW) is None

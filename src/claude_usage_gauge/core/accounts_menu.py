@@ -13,7 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from claude_usage_gauge.core.menu import KEEP_ACTION, SEPARATOR, Entry, MenuContext, build_menu
+from claude_usage_gauge.core.menu import (
+    KEEP_ACTION,
+    SEPARATOR,
+    Entry,
+    MenuContext,
+    build_menu,
+    refresh_possible_at,
+)
 from claude_usage_gauge.core.text import ROW_MAX, clean
 from claude_usage_gauge.core.view import TOOLTIP_MAX, View, error_line
 from claude_usage_gauge.core.window_ids import FIVE_HOUR, SEVEN_DAY
@@ -80,6 +87,13 @@ def brief(view: View, *, short: bool = False) -> str:
     elif not parts:
         parts.append("starting…")
     return " · ".join(parts)
+
+
+def next_redraw(panels: Sequence[AccountPanel], now: datetime) -> datetime | None:
+    """When the menu must be drawn again by itself: the first moment any account's held-back
+    "Refresh now" turns back into a click (None: no account is waiting)."""
+    moments = [m for panel in panels if (m := refresh_possible_at(panel.view, now)) is not None]
+    return min(moments, default=None)
 
 
 def accounts_tooltip(panels: Sequence[AccountPanel]) -> str:

@@ -22,6 +22,7 @@ from claude_usage_gauge.core.accounts_menu import (
     accounts_menu,
     accounts_tooltip,
     most_constrained,
+    next_redraw,
 )
 from claude_usage_gauge.core.menu import Entry, MenuContext
 from claude_usage_gauge.core.notices import NoticeMemory, notices_for
@@ -82,6 +83,7 @@ class AccountsTrayApp(TrayApp):
             self.watches.append(Watch(account, store, refresher, poller, memory=_told(account)))
         self.tray.tooltip_for = self._tooltip
         self.tray.menu_for = self._menu
+        self.tray.redraw_for = self._next_redraw
 
     def _remember_notices(self) -> None:
         """Each account's watch announces and remembers its own (the tray announces nothing)."""
@@ -270,6 +272,9 @@ class AccountsTrayApp(TrayApp):
 
     def _tooltip(self, view: View, now: datetime) -> str:
         return accounts_tooltip(self._panels(now, with_context=False))
+
+    def _next_redraw(self, view: View, now: datetime) -> datetime | None:
+        return next_redraw(self._panels(now, with_context=False), now)
 
     def _menu(self, view: View, now: datetime, context: MenuContext) -> tuple[Entry, ...]:
         return accounts_menu(self._panels(now, with_context=True), now, context)

@@ -110,6 +110,8 @@ class Tray(ABC):
         # all, while the icon shows the state it is given (the most constrained account's).
         self.tooltip_for: Callable[[View, datetime], str] = tooltip
         self.menu_for: Callable[[View, datetime, MenuContext], tuple[Entry, ...]] = build_menu
+        # When the menu must be redrawn by itself (a held-back "Refresh now" becomes a click).
+        self.redraw_for: Callable[[View, datetime], datetime | None] = refresh_possible_at
 
     # -- what each backend provides ------------------------------------------------------------
 
@@ -163,7 +165,7 @@ class Tray(ABC):
             told = self._memory
             self._last_frame = frame
             self._present(frame)
-            self._redraw_at(refresh_possible_at(view, now), now)
+            self._redraw_at(self.redraw_for(view, now), now)
         # Out of the lock (a write to disk); only the poller's thread announces, so saves keep
         # their order. Before the notices go out: a crash between them repeats none.
         if save is not None:
