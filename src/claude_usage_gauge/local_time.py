@@ -20,11 +20,6 @@ def _local(moment: datetime) -> datetime | None:
         return None
 
 
-def zone(local: datetime) -> str:
-    """The short name of `local`'s zone, or its offset from UTC."""
-    return zone_name(local)
-
-
 def stamp(moment: datetime, *, seconds: bool = False) -> str:
     """'2026-11-29 14:02 CET': the date, the local time and its zone ('14:02:07' with
     `seconds`)."""
@@ -32,7 +27,7 @@ def stamp(moment: datetime, *, seconds: bool = False) -> str:
     local = _local(moment)
     if local is None:  # far-off dates some platforms cannot place locally: say it in UTC
         return f"{moment.astimezone(UTC).strftime(shape)} UTC"
-    return f"{local.strftime(shape)} {zone(local)}"
+    return f"{local.strftime(shape)} {zone_name(local)}"
 
 
 def clock(moment: datetime, now: datetime | None = None) -> str:
@@ -44,10 +39,10 @@ def clock(moment: datetime, now: datetime | None = None) -> str:
     if abs(moment - current) >= timedelta(days=6):
         return stamp(moment)
     text = local_clock(moment.timestamp(), current.timestamp())
-    return f"{text} {zone(local)}" if text is not None else stamp(moment)
+    return f"{text} {zone_name(local)}" if text is not None else stamp(moment)
 
 
 def current_zone() -> str:
     """The zone of the local time now (what a line of bare clock times is in)."""
     local = _local(datetime.now(UTC))
-    return zone(local) if local is not None else "UTC"
+    return zone_name(local) if local is not None else "UTC"

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from claude_usage_gauge.local_time import clock, stamp, zone
+from claude_usage_gauge.core.values import zone_name
+from claude_usage_gauge.local_time import clock, stamp
 
 WINTER = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 SUMMER = datetime(2026, 7, 15, 12, 0, tzinfo=UTC)
@@ -26,13 +27,13 @@ SUMMER = datetime(2026, 7, 15, 12, 0, tzinfo=UTC)
     ],
 )
 def test_a_short_name_or_the_offset(name: str, moment: datetime, expected: str) -> None:
-    assert zone(moment.astimezone(ZoneInfo(name))) == expected
+    assert zone_name(moment.astimezone(ZoneInfo(name))) == expected
 
 
 def test_a_zone_named_in_long_words_is_shown_as_its_offset() -> None:
     # As Windows names zones ("W. Europe Standard Time").
     long_name = timezone(timedelta(hours=-9, minutes=-30), "Marquesas Islands Standard Time")
-    assert zone(WINTER.astimezone(long_name)) == "UTC-09:30"
+    assert zone_name(WINTER.astimezone(long_name)) == "UTC-09:30"
 
 
 def test_a_moment_no_platform_can_place_is_said_in_utc() -> None:
