@@ -30,7 +30,7 @@ from claude_usage_gauge.testing.desktop import Desktop, Geometry
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI, Reply, html_error, ok, rate_limited
 from claude_usage_gauge.testing.session_bus import wait_until
 from claude_usage_gauge.testing.tray_home import E2E_TOKEN, TrayHome
-from tests.support.desktop_host import ARTIFACTS, e2e_desktop
+from tests.support.desktop_host import ARTIFACTS, crop_icon, differs, e2e_desktop
 from tests.support.icon_contrast import MIN_NUMBER_CONTRAST, icon_number_contrast
 from tests.support.notify_log import notify_calls, summaries
 from tests.support.sni import MenuItem, TrayOnBus
@@ -74,26 +74,11 @@ def _steady_icon(desktop: Desktop, name: str) -> tuple[Geometry, Image.Image]:
         geometry = desktop.sni_icon()
         if geometry is None:
             return False
-        shots.append((geometry, _crop(desktop, geometry, name)))
-        return len(shots) > 1 and not _differs(shots[-1][1], shots[-2][1])
+        shots.append((geometry, crop_icon(desktop, geometry, f"sni-{name}")))
+        return len(shots) > 1 and not differs(shots[-1][1], shots[-2][1])
 
     assert wait_until(steady, 20, interval=0.3), "the icon never docked in the SNI host"
     return shots[-1]
-
-
-def _crop(desktop: Desktop, geometry: Geometry, name: str) -> Image.Image:
-    shot = desktop.screenshot(ARTIFACTS / f"sni-{name}-screen.png")
-    icon = shot.crop(
-        (geometry.x, geometry.y, geometry.x + geometry.width, geometry.y + geometry.height)
-    )
-    icon.resize((icon.width * 4, icon.height * 4), Image.Resampling.NEAREST).save(
-        ARTIFACTS / f"sni-{name}-icon.png"
-    )
-    return icon
-
-
-def _differs(a: Image.Image, b: Image.Image) -> bool:
-    return a.size != b.size or ImageChops.difference(a, b).getbbox() is not None
 
 
 def _warm_pixels(image: Image.Image) -> int:
@@ -152,7 +137,7 @@ def test_docks_refreshes_from_the_host_menu_redraws_and_quits(
     _choose(desktop, tray, "Refresh now")
     assert api.wait_for_requests(requests + 1, 15), "Refresh now made no request"
     assert tray.wait_tooltip("5h 95 %"), tray.tooltip()
-    assert wait_until(lambda: _differs(_steady_icon(desktop, "usage-95")[1], low), 15)
+    assert wait_until(lambda: differs(_steady_icon(desktop, "usage-95")[1], low), 15)
     high = _steady_icon(desktop, "usage-95")[1]
     assert _warm_pixels(high) > _warm_pixels(low)
     _assert_number_readable(tray, GaugeView(DisplayState.FRESH, 95.0, 40.0), "usage-95")

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageChops
+from PIL import Image
 
 from claude_usage_gauge import APP_NAME
 from claude_usage_gauge.store import Store
@@ -22,7 +22,7 @@ from claude_usage_gauge.testing.desktop import Desktop, Geometry
 from claude_usage_gauge.testing.fake_api import FakeUsageAPI, ok
 from claude_usage_gauge.testing.session_bus import read_monitor, wait_until
 from claude_usage_gauge.testing.tray_home import E2E_TOKEN, TrayHome
-from tests.support.desktop_host import ARTIFACTS, docked_icon, e2e_desktop
+from tests.support.desktop_host import ARTIFACTS, crop_icon, differs, docked_icon, e2e_desktop
 from tests.support.notify_log import notify_calls, summaries
 
 pytestmark = [
@@ -48,21 +48,6 @@ def api() -> Iterator[FakeUsageAPI]:
 @pytest.fixture
 def home(tmp_path: Path, api: FakeUsageAPI, desktop: Desktop) -> TrayHome:
     return TrayHome(tmp_path / "home", api.url, desktop.env)
-
-
-def _crop(desktop: Desktop, geometry: Geometry, name: str) -> Image.Image:
-    shot = desktop.screenshot(ARTIFACTS / f"{name}-screen.png")
-    icon = shot.crop(
-        (geometry.x, geometry.y, geometry.x + geometry.width, geometry.y + geometry.height)
-    )
-    icon.resize((icon.width * 4, icon.height * 4), Image.Resampling.NEAREST).save(
-        ARTIFACTS / f"{name}-icon.png"
-    )
-    return icon
-
-
-def _differs(a: Image.Image, b: Image.Image) -> bool:
-    return ImageChops.difference(a, b).getbbox() is not None
 
 
 def _stop(proc: subprocess.Popen[str]) -> None:
@@ -91,8 +76,8 @@ def _wait_icon_change(
     latest: list[Image.Image] = []
 
     def changed() -> bool:
-        latest.append(_crop(desktop, geometry, name))
-        return _differs(latest[-1], reference)
+        latest.append(crop_icon(desktop, geometry, name))
+        return differs(latest[-1], reference)
 
     assert wait_until(changed, 15, interval=0.5), "icon pixels never changed"
     return latest[-1]
@@ -107,7 +92,7 @@ def test_docks_refreshes_from_menu_redraws_and_quits(
         assert api.wait_for_requests(1, 20), "the tray never asked the fake API"
         assert wait_until(lambda: Store(home.paths).read().snapshot is not None, 10)
         time.sleep(1.0)  # let the GLib loop apply the new icon
-        low = _crop(desktop, geometry, "usage-20")
+        low = crop_icon(desktop, geometry, "usage-20")
 
         # The usage rises to 95 %; "Refresh now" from the real menu must fetch and redraw.
         api.script([], default=ok(95.0, 40.0))
@@ -116,7 +101,7 @@ def test_docks_refreshes_from_menu_redraws_and_quits(
         _choose(desktop, home, "Refresh now")
         assert api.wait_for_requests(requests_before + 1, 15), "Refresh now made no request"
         high = _wait_icon_change(desktop, geometry, low, "usage-95")
-        assert _differs(low, high)
+        assert differs(low, high)
         # The 95 % icon carries more warm (red) pixels than the 20 % one.
         assert _warm_pixels(high) > _warm_pixels(low)
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image, ImageChops
 
 from claude_usage_gauge import APP_NAME
 from claude_usage_gauge.testing.desktop import (
@@ -50,3 +51,21 @@ def docked_icon(desktop: Desktop, timeout: float = 20) -> Geometry:
 
     assert wait_until(docked, timeout), f"icon never docked; windows: {desktop.window_names()}"
     return found[-1]
+
+
+def crop_icon(desktop: Desktop, geometry: Geometry, name: str) -> Image.Image:
+    """The icon's pixels on screen now; the screen and the icon (4x, for people) are kept in
+    ARTIFACTS as `<name>-screen.png` and `<name>-icon.png`."""
+    shot = desktop.screenshot(ARTIFACTS / f"{name}-screen.png")
+    icon = shot.crop(
+        (geometry.x, geometry.y, geometry.x + geometry.width, geometry.y + geometry.height)
+    )
+    icon.resize((icon.width * 4, icon.height * 4), Image.Resampling.NEAREST).save(
+        ARTIFACTS / f"{name}-icon.png"
+    )
+    return icon
+
+
+def differs(a: Image.Image, b: Image.Image) -> bool:
+    """Two crops differ in size or in any pixel."""
+    return a.size != b.size or ImageChops.difference(a, b).getbbox() is not None
