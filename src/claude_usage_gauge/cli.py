@@ -60,8 +60,9 @@ def _parser() -> argparse.ArgumentParser:
             "     old from a refresh moments ago; stderr says so)\n"
             "  1  no usage to show (not signed in, nothing fetched yet, state folder unusable)\n"
             "  2  wrong command line, or an --account that names no account\n"
-            "  3  --refresh sent no request: the server's rate limit or this hour's request\n"
-            "     budget holds it back; stderr says until when, the stored usage is shown\n"
+            "  3  --refresh sent no request: the usage service's rate limit, or manual\n"
+            "     refreshes spaced out, holds it back; stderr says until when, the stored\n"
+            "     usage is shown\n"
             "\n"
             "Times are local (the last line names the zone); errors and refusals go to stderr."
         ),
