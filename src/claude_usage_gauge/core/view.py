@@ -16,7 +16,6 @@ from claude_usage_gauge.core.guidance import (
     Clock,
     clock,
     headline,
-    not_shared_lines,
     out_of_extra_usage_line,
 )
 from claude_usage_gauge.core.pace import pace_reach
@@ -376,14 +375,3 @@ def unsaid(message: str, headline_text: str) -> str:
         if sep and rest and headline_text.startswith(head):
             return rest[0].upper() + rest[1:]
     return message
-
-
-def not_shared_output(reason: str, as_json: bool, now: datetime) -> list[str]:
-    """What `status` prints when the state folder cannot be used (see `not_shared_lines`)."""
-    if not as_json:
-        return not_shared_lines(reason)
-    import json
-
-    state = State().with_error(Problem(ErrorKind.CONFIG, reason), now)
-    view = build_view(state, now, Settings())
-    return [json.dumps(status_json(view), ensure_ascii=False)]
