@@ -146,10 +146,6 @@ class DBusMenu:
             return True
         return False
 
-    def id_of(self, action: str) -> int | None:
-        """The id of the item that runs `action` (first found), for tests and tools."""
-        return next((i for i, item in self._items.items() if item.action == action), None)
-
     # -- the interface -------------------------------------------------------------------------
 
     def interface(self) -> Interface:
